@@ -1,0 +1,3 @@
+from apg_workflow.cli import main
+
+main()
