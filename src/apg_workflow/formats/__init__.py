@@ -17,8 +17,15 @@ from apg_workflow.model import Definitions
 
 FORMATS = ("bpmn", "json", "yaml", "dsl")
 _EXTENSIONS = {
-    ".bpmn": "bpmn", ".bpmn2": "bpmn", ".xml": "bpmn", ".json": "json", ".yaml": "yaml", ".yml": "yaml",
-    ".apg": "dsl", ".dsl": "dsl", ".wf": "dsl",
+    ".bpmn": "bpmn",
+    ".bpmn2": "bpmn",
+    ".xml": "bpmn",
+    ".json": "json",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+    ".apg": "dsl",
+    ".dsl": "dsl",
+    ".wf": "dsl",
 }
 _DSL_START = re.compile(r"^\s*WORKFLOW\b", re.MULTILINE)
 

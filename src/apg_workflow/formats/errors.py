@@ -8,7 +8,9 @@ from apg_workflow.model.errors import ModelError, Problem, Severity
 class FormatError(ModelError):
     """A source cannot be turned into a model. ``problems`` say what and where (line/column)."""
 
-    def __init__(self, message: str, problems: tuple[Problem, ...] = (), *, format: str | None = None) -> None:
+    def __init__(
+        self, message: str, problems: tuple[Problem, ...] = (), *, format: str | None = None
+    ) -> None:
         super().__init__(message, problems)
         self.format = format
 
@@ -26,7 +28,12 @@ class FormatError(ModelError):
     ) -> FormatError:
         """An error with one located problem."""
         problem = Problem(
-            severity=Severity.ERROR, code=code, message=message, element_id=element_id,
-            line=line, column=column, source=source,
+            severity=Severity.ERROR,
+            code=code,
+            message=message,
+            element_id=element_id,
+            line=line,
+            column=column,
+            source=source,
         )
         return cls(str(problem), (problem,), format=format)

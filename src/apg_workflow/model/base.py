@@ -62,9 +62,16 @@ class Expression:
 
     text: str
     language: str | None = None
+    # Foreign XML attributes / children of the element the expression was read from (a BPMN id,
+    # vendor attributes), kept so that export loses nothing. Not part of what the expression means.
+    preserved: Preserved = field(default_factory=lambda: NOTHING_PRESERVED)
 
     def __str__(self) -> str:
         return self.text
+
+    def __repr__(self) -> str:
+        extra = f", preserved={self.preserved!r}" if self.preserved else ""
+        return f"Expression(text={self.text!r}, language={self.language!r}{extra})"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

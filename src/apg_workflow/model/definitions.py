@@ -94,6 +94,9 @@ class Definitions(BaseElement):
     escalations: tuple[Escalation, ...] = ()
     diagrams: tuple[Diagram, ...] = ()
     namespaces: FrozenDict = field(default=EMPTY, compare=False)  # prefix → URI, as the source declared them
+    # Where each element was written in a text source: id → (line, column), 1-based. Readers fill
+    # it so that validation problems can point at a line; it is not part of the semantics.
+    positions: FrozenDict = field(default=EMPTY, compare=False, repr=False)
 
     @cached_property
     def _processes(self) -> dict[str, Process]:
@@ -150,6 +153,11 @@ class Definitions(BaseElement):
     def walk(self) -> Iterator[tuple[FlowContainer, Element]]:
         for process in self.processes:
             yield from process.walk()
+
+    def position_of(self, element_id: str | None) -> tuple[int, int] | None:
+        """``(line, column)`` where the element was written, when the reader recorded it."""
+        found = self.positions.get(element_id) if element_id else None
+        return (found[0], found[1]) if found else None
 
     def without_diagrams(self) -> Definitions:
         """The same definitions with no geometry: what "same semantics" compares."""

@@ -13,13 +13,34 @@ _ISO = re.compile(
     r"(?:(?P<minutes>\d+(?:[.,]\d+)?)M)?(?:(?P<seconds>\d+(?:[.,]\d+)?)S)?)?$",
     re.IGNORECASE,
 )
-_FRIENDLY_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|sec|secs|second|seconds|m|min|mins|minute|minutes|"
-                            r"h|hr|hrs|hour|hours|d|day|days|w|week|weeks)\b", re.IGNORECASE)
+_FRIENDLY_PART = re.compile(
+    r"(\d+(?:\.\d+)?)\s*(ms|s|sec|secs|second|seconds|m|min|mins|minute|minutes|"
+    r"h|hr|hrs|hour|hours|d|day|days|w|week|weeks)\b",
+    re.IGNORECASE,
+)
 _UNIT_SECONDS = {
-    "ms": 0.001, "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1,
-    "m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60,
-    "h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600,
-    "d": 86400, "day": 86400, "days": 86400, "w": 604800, "week": 604800, "weeks": 604800,
+    "ms": 0.001,
+    "s": 1,
+    "sec": 1,
+    "secs": 1,
+    "second": 1,
+    "seconds": 1,
+    "m": 60,
+    "min": 60,
+    "mins": 60,
+    "minute": 60,
+    "minutes": 60,
+    "h": 3600,
+    "hr": 3600,
+    "hrs": 3600,
+    "hour": 3600,
+    "hours": 3600,
+    "d": 86400,
+    "day": 86400,
+    "days": 86400,
+    "w": 604800,
+    "week": 604800,
+    "weeks": 604800,
 }
 
 
@@ -43,21 +64,25 @@ def parse_duration(text: str) -> timedelta:
         parts = {k: float(v.replace(",", ".")) if v else 0.0 for k, v in match.groupdict().items()}
         return timedelta(
             days=parts["years"] * 365 + parts["months"] * 30 + parts["weeks"] * 7 + parts["days"],
-            hours=parts["hours"], minutes=parts["minutes"], seconds=parts["seconds"],
+            hours=parts["hours"],
+            minutes=parts["minutes"],
+            seconds=parts["seconds"],
         )
     if re.fullmatch(r"\d+(?:\.\d+)?", raw):
         return timedelta(seconds=float(raw))
     pos, total = 0, 0.0
     compact = raw.replace(",", " ")
     for part in _FRIENDLY_PART.finditer(compact):
-        if compact[pos:part.start()].strip():
+        if compact[pos : part.start()].strip():
             break
         total += float(part.group(1)) * _UNIT_SECONDS[part.group(2).lower()]
         pos = part.end()
     else:
         if pos and not compact[pos:].strip():
             return timedelta(seconds=total)
-    raise DurationError(f"'{text}' is not a duration: write ISO 8601 like 'PT2H' or 'P1DT30M', or '2h', '1d 30m'")
+    raise DurationError(
+        f"'{text}' is not a duration: write ISO 8601 like 'PT2H' or 'P1DT30M', or '2h', '1d 30m'"
+    )
 
 
 def format_duration(delta: timedelta) -> str:

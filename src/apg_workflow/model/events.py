@@ -89,8 +89,16 @@ class CancelDefinition(EventDefinition):
 EVENT_DEFINITION_TYPES: dict[str, type[EventDefinition]] = {
     cls.TYPE: cls
     for cls in (
-        TimerDefinition, MessageDefinition, SignalDefinition, ErrorDefinition, EscalationDefinition,
-        TerminateDefinition, ConditionalDefinition, LinkDefinition, CompensateDefinition, CancelDefinition,
+        TimerDefinition,
+        MessageDefinition,
+        SignalDefinition,
+        ErrorDefinition,
+        EscalationDefinition,
+        TerminateDefinition,
+        ConditionalDefinition,
+        LinkDefinition,
+        CompensateDefinition,
+        CancelDefinition,
     )
 }
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from apg_workflow.model._frozen import EMPTY, FrozenDict
-from apg_workflow.model.base import Expression
+from apg_workflow.model.base import NOTHING_PRESERVED, Expression, Preserved
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,6 +65,7 @@ class StandardLoop:
     condition: Expression | None = None
     test_before: bool = False
     maximum: int | None = None
+    preserved: Preserved = NOTHING_PRESERVED  # foreign XML of the loop element (BPMN id, vendor data)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -83,6 +84,7 @@ class MultiInstance:
     output_collection: str | None = None
     output_element: Expression | None = None
     completion_condition: Expression | None = None
+    preserved: Preserved = NOTHING_PRESERVED  # foreign XML of the loop element (BPMN id, vendor data)
 
 
 LoopCharacteristics = StandardLoop | MultiInstance
