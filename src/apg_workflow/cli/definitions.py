@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -27,15 +26,10 @@ def _check_expression(expression: Expression, kind: str) -> str | None:
 
 
 def check(definitions: Definitions) -> tuple[Problem, ...]:
-    """Validate with the platform's expression checker, pointing problems at source lines."""
+    """Validate with the platform's expression checker (problems carry source lines where known)."""
     from apg_workflow.model.validation import validate
 
-    problems = validate(definitions, check_expression=_check_expression)
-    located = []
-    for problem in problems:
-        position = definitions.position_of(problem.element_id) if problem.line is None else None
-        located.append(replace(problem, line=position[0], column=position[1]) if position else problem)
-    return tuple(located)
+    return validate(definitions, check_expression=_check_expression)
 
 
 def _read(path: Path) -> tuple[Definitions | None, tuple[Problem, ...], str | None]:
