@@ -1,0 +1,228 @@
+"""Activities: the common life (loops, input mappings, boundary events) and the task kinds that
+run inside the engine or wait for a person: task, manual, user, script, send, receive.
+
+Service work (components, business rules) is in :mod:`~apg_workflow.engine.jobs`; sub-processes
+and call activities in :mod:`~apg_workflow.engine.subprocess`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from apg_workflow.engine import loops, scopes, timers, tokens, triggers
+from apg_workflow.engine.behaviour import Behaviour, register
+from apg_workflow.engine.context import Ctx, Fault
+from apg_workflow.engine.effects import CreateUserTask, ThrowMessage
+from apg_workflow.model import (
+    Expression,
+    ManualTask,
+    MessageDefinition,
+    ReceiveTask,
+    ScriptTask,
+    SendTask,
+    Task,
+    UserTask,
+    thaw,
+)
+
+if TYPE_CHECKING:
+    from apg_workflow.engine.program import NodeInfo
+
+_BOUNDARY_TRIGGERS = ("timer", "message", "signal", "conditional")
+
+
+class ActivityBehaviour(Behaviour):
+    """An activity: a loop or multi-instance body hands over to :mod:`~apg_workflow.engine.loops`;
+    otherwise input mappings fill a local scope, boundary events subscribe, and :meth:`run` does
+    the work."""
+
+    def start(self, ctx: Ctx, inst_id: str, info: NodeInfo) -> None:
+        inst = ctx.state["instances"][inst_id]
+        if getattr(info.node, "loop", None) is not None and "body" not in inst:
+            if info.boundaries and "subs" not in inst:
+                subscribe_boundaries(ctx, inst_id, info)
+            loops.begin(ctx, inst_id, info)
+            return
+        if info.node.inputs:
+            values = scopes.map_values(ctx, info.node.inputs, inst["scope"], "input")
+            own = inst.get("own")
+            if own is None:
+                own = scopes.new_scope(ctx, inst["scope"], inst_id, info.id, {})
+                ctx.record("instances", inst_id)["own"] = own
+            ctx.scope_variables(own).update({k: scopes.jsonable(v, k) for k, v in values.items()})
+        if info.boundaries and "body" not in inst and "subs" not in inst:
+            subscribe_boundaries(ctx, inst_id, info)
+        self.run(ctx, inst_id, info)
+
+    def run(self, ctx: Ctx, inst_id: str, info: NodeInfo) -> None:
+        tokens.complete(ctx, inst_id)
+
+
+def subscribe_boundaries(ctx: Ctx, inst_id: str, info: NodeInfo) -> None:
+    """Wait for the timer, message, signal and conditional boundary events of an instance."""
+    scope = ctx.state["instances"][inst_id]["scope"]
+    subs = [
+        triggers.subscribe(
+            ctx, boundary.definitions[0], boundary.id, scope, role="boundary", instance=inst_id
+        )
+        for boundary in info.boundaries
+        if boundary.trigger in _BOUNDARY_TRIGGERS
+    ]
+    ctx.record("instances", inst_id)["subs"] = subs
+
+
+def reading_scope(ctx: Ctx, inst_id: str) -> str:
+    """Where the activity's expressions read variables: its local scope, else where it runs."""
+    inst = ctx.state["instances"][inst_id]
+    return inst.get("own") or inst["scope"]  # type: ignore[no-any-return]
+
+
+def inputs_or_all(ctx: Ctx, inst_id: str, info: NodeInfo) -> dict[str, Any]:
+    """What an activity hands to a worker, a person or a called process: its mapped inputs when it
+    has input mappings, else every variable it sees."""
+    scope = reading_scope(ctx, inst_id)
+    if info.node.inputs:
+        return scopes.clone(ctx.state["scopes"][scope]["variables"])
+    return scopes.clone(scopes.visible(ctx, scope))
+
+
+class ScriptBehaviour(ActivityBehaviour):
+    """Runs its script in the sandbox; the variables it assigns or changes are written back, those
+    it deletes (``del x``) are removed. With ``result_variable`` the script is an expression whose
+    value is stored there."""
+
+    def run(self, ctx: Ctx, inst_id: str, info: NodeInfo) -> None:
+        node = info.node
+        assert isinstance(node, ScriptTask)
+        script = node.script
+        if script is None or not script.text.strip():
+            tokens.complete(ctx, inst_id)
+            return
+        if script.format and "python" not in script.format.lower():
+            raise Fault(f"{node.label}: scripts in '{script.format}' are not run; write Python")
+        scope = reading_scope(ctx, inst_id)
+        before = scopes.visible(ctx, scope)
+        sandbox = ctx.program.sandbox
+        try:  # the sandbox copies what the script may change: ``before`` stays as it was
+            if node.result_variable:
+                after = {
+                    **before,
+                    node.result_variable: sandbox.evaluate(script.text, None, before, now=ctx.now),
+                }
+            else:
+                after = sandbox.execute(script.text, before, now=ctx.now)
+        except Exception as exc:  # whatever the user's script raised, reported by the sandbox
+            raise Fault(f"script of {node.label} failed: {exc}") from None
+        changed = {k: v for k, v in after.items() if k not in before or before[k] != v}
+        deleted = [k for k in before if k not in after]
+        if deleted:
+            scopes.delete(ctx, scope, deleted, info.id, inst_id)
+        tokens.complete(ctx, inst_id, changed)
+
+
+class UserTaskBehaviour(ActivityBehaviour):
+    """Creates a work item for a person and waits until it is completed."""
+
+    def run(self, ctx: Ctx, inst_id: str, info: NodeInfo) -> None:
+        node = info.node
+        scope = reading_scope(ctx, inst_id)
+        assignee = candidate_users = candidate_groups = None
+        due = priority = form = None
+        if isinstance(node, UserTask):
+            assignment = node.assignment
+            assignee = _text(ctx, assignment.assignee, scope, "assignee")
+            candidate_users = _names(ctx, assignment.candidate_users, scope)
+            candidate_groups = _names(ctx, assignment.candidate_groups, scope)
+            if node.due:
+                value = _value(ctx, node.due, scope, "due date")
+                try:
+                    due = timers.resolve_due(value, ctx.now)
+                except timers.TimerError as exc:
+                    raise Fault(f"due date of {node.label}: {exc}") from None
+            priority = node.priority
+            if node.form is not None:
+                form = {"key": node.form.key, "schema": thaw(node.form.schema) if node.form.schema else None}
+        task_id = ctx.external_id()
+        ctx.add_wait(task_id, {"kind": "task", "role": "self", "element": info.id, "instance": inst_id})
+        ctx.record("instances", inst_id)["wait"] = task_id
+        ctx.emit(
+            CreateUserTask(
+                task_id=task_id,
+                element_id=info.id,
+                name=node.name,
+                assignee=assignee,
+                candidate_users=candidate_users or (),
+                candidate_groups=candidate_groups or (),
+                form=form,
+                due_at=due,
+                priority=priority,
+                variables=inputs_or_all(ctx, inst_id, info),
+            )
+        )
+
+
+def _is_expression(text: str) -> bool:
+    stripped = text.strip()
+    return stripped.startswith(("${", "#{", "="))
+
+
+def _value(ctx: Ctx, text: str, scope: str, what: str) -> Any:
+    if _is_expression(text):
+        return scopes.evaluate(ctx, Expression(text), scope, what)
+    return text
+
+
+def _text(ctx: Ctx, text: str | None, scope: str, what: str) -> str | None:
+    if not text:
+        return None
+    value = _value(ctx, text, scope, what)
+    return None if value is None else str(value)
+
+
+def _names(ctx: Ctx, entries: tuple[str, ...], scope: str) -> tuple[str, ...]:
+    names: list[str] = []
+    for entry in entries:
+        value = _value(ctx, entry, scope, "candidates")
+        if isinstance(value, str):
+            names.extend(part.strip() for part in value.split(",") if part.strip())
+        elif isinstance(value, list | tuple):
+            names.extend(str(v) for v in value)
+        elif value is not None:
+            names.append(str(value))
+    return tuple(names)
+
+
+class ReceiveBehaviour(ActivityBehaviour):
+    """Waits for its message, like a message catch event."""
+
+    def run(self, ctx: Ctx, inst_id: str, info: NodeInfo) -> None:
+        node = info.node
+        assert isinstance(node, ReceiveTask)
+        definition = MessageDefinition(message_ref=node.message_ref, correlation_key=node.correlation_key)
+        wait = triggers.subscribe(
+            ctx, definition, info.id, reading_scope(ctx, inst_id), role="self", instance=inst_id
+        )
+        ctx.record("instances", inst_id)["wait"] = wait
+
+
+class SendBehaviour(ActivityBehaviour):
+    """Without a component, throws its message (its inputs, else every variable) and goes on."""
+
+    def run(self, ctx: Ctx, inst_id: str, info: NodeInfo) -> None:
+        node = info.node
+        assert isinstance(node, SendTask)
+        ctx.emit(
+            ThrowMessage(
+                element_id=info.id,
+                message_name=triggers.message_name(ctx, node.message_ref, info.id),
+                variables=inputs_or_all(ctx, inst_id, info),
+            )
+        )
+        tokens.complete(ctx, inst_id)
+
+
+register(Task, ActivityBehaviour())
+register(ScriptTask, ScriptBehaviour())
+register(UserTask, UserTaskBehaviour())
+register(ManualTask, UserTaskBehaviour())
+register(ReceiveTask, ReceiveBehaviour())

@@ -1,0 +1,128 @@
+"""What the caller asks the engine to do: one frozen value per kind of command.
+
+A command carries every id and every random number the step needs (``jitter``), so replaying the
+same commands against the same state gives the same result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from apg_workflow.model import EMPTY
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Start:
+    """Start an execution of ``process_id`` (default: the program's main process).
+
+    ``start_event_id`` picks a message, timer or signal start event; by default the process's none
+    start event runs.
+    """
+
+    execution_id: str
+    process_id: str | None = None
+    variables: Mapping[str, Any] = EMPTY
+    business_key: str | None = None
+    start_event_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompleteJob:
+    job_id: str
+    attempt: int
+    variables: Mapping[str, Any] = EMPTY
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FailJob:
+    """A job attempt failed. With ``error_code`` it threw a BPMN error that boundary events may catch;
+    otherwise it is retried per the element's retry policy (``jitter`` is a caller-supplied random
+    number in [0, 1)) unless ``retryable`` is false, then an incident opens."""
+
+    job_id: str
+    attempt: int
+    message: str
+    error_code: str | None = None
+    retryable: bool = True
+    jitter: float = 0.5
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompleteUserTask:
+    task_id: str
+    variables: Mapping[str, Any] = EMPTY
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FireTimer:
+    timer_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CorrelateMessage:
+    subscription_id: str
+    variables: Mapping[str, Any] = EMPTY
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BroadcastSignal:
+    subscription_id: str
+    variables: Mapping[str, Any] = EMPTY
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChildCompleted:
+    """The execution a call activity started (``call_id``) completed with ``variables``."""
+
+    call_id: str
+    variables: Mapping[str, Any] = EMPTY
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChildFailed:
+    """The called execution failed; with ``error_code`` its uncaught BPMN error is rethrown here."""
+
+    call_id: str
+    message: str
+    error_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Cancel:
+    reason: str = "cancelled"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RetryIncident:
+    """Retry what failed, after setting ``variables`` where the failed element reads them."""
+
+    incident_id: str
+    variables: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Modify:
+    """Operator token moves: cancel every instance of ``cancel`` elements, then activate the
+    ``activate`` elements (in a live scope of their (sub-)process), after writing ``variables``."""
+
+    cancel: tuple[str, ...] = ()
+    activate: tuple[str, ...] = ()
+    variables: Mapping[str, Any] = field(default=EMPTY)
+
+
+Command = (
+    Start
+    | CompleteJob
+    | FailJob
+    | CompleteUserTask
+    | FireTimer
+    | CorrelateMessage
+    | BroadcastSignal
+    | ChildCompleted
+    | ChildFailed
+    | Cancel
+    | RetryIncident
+    | Modify
+)

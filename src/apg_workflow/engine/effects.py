@@ -1,0 +1,213 @@
+"""What a step asks the outside world to do (or records): one frozen value per kind of effect.
+
+The runtime turns effects into rows (jobs, timers, user tasks, history, outbox) in the same
+transaction as the new state; the in-memory driver (:mod:`apg_workflow.engine.memory`) acts on
+them directly. ``to_dict()`` gives a JSON-ready form with a ``type`` key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import datetime
+from functools import cache
+from typing import Any, ClassVar
+
+from apg_workflow.model import EMPTY, FrozenDict
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):  # FrozenDict included
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Effect:
+    TYPE: ClassVar[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.TYPE}
+        for name in _field_names(type(self)):
+            out[name] = _plain(getattr(self, name))
+        return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateJob(Effect):
+    """Run a component (``component_type`` + ``config``) or a foreign ``implementation`` / topic."""
+
+    TYPE = "job.created"
+    job_id: str
+    element_id: str
+    component_type: str | None
+    config: FrozenDict = EMPTY
+    implementation: str | None = None
+    variables: dict[str, Any]
+    retry: dict[str, Any] | None = None
+    attempt: int = 1
+    run_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CancelJob(Effect):
+    TYPE = "job.cancelled"
+    job_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateUserTask(Effect):
+    TYPE = "task.created"
+    task_id: str
+    element_id: str
+    name: str | None
+    assignee: str | None = None
+    candidate_users: tuple[str, ...] = ()
+    candidate_groups: tuple[str, ...] = ()
+    form: dict[str, Any] | None = None
+    due_at: datetime | None = None
+    priority: int | None = None
+    variables: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CancelUserTask(Effect):
+    TYPE = "task.cancelled"
+    task_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetTimer(Effect):
+    TYPE = "timer.set"
+    timer_id: str
+    element_id: str
+    due_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CancelTimer(Effect):
+    TYPE = "timer.cancelled"
+    timer_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SubscribeMessage(Effect):
+    TYPE = "message.subscribed"
+    subscription_id: str
+    element_id: str
+    message_name: str
+    correlation_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SubscribeSignal(Effect):
+    TYPE = "signal.subscribed"
+    subscription_id: str
+    element_id: str
+    signal_name: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unsubscribe(Effect):
+    TYPE = "subscription.removed"
+    subscription_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ThrowMessage(Effect):
+    TYPE = "message.thrown"
+    element_id: str
+    message_name: str
+    correlation_key: str | None = None
+    variables: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ThrowSignal(Effect):
+    TYPE = "signal.thrown"
+    element_id: str
+    signal_name: str
+    variables: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StartChild(Effect):
+    """Start ``called_element`` as a child execution whose id the caller may derive from ``call_id``."""
+
+    TYPE = "child.started"
+    call_id: str
+    element_id: str
+    called_element: str
+    variables: dict[str, Any]
+    business_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CancelChild(Effect):
+    TYPE = "child.cancelled"
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OpenIncident(Effect):
+    TYPE = "incident.opened"
+    incident_id: str
+    element_id: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResolveIncident(Effect):
+    TYPE = "incident.resolved"
+    incident_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class History(Effect):
+    """One history entry: ``element.activated|completed|cancelled|failed``, ``variables.changed``,
+    ``execution.started|completed|failed|cancelled``, ``error.thrown``, ``escalation.thrown``."""
+
+    TYPE = "history"
+    at: datetime
+    event: str
+    element_id: str | None = None
+    instance_id: str | None = None
+    data: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExecutionCompleted(Effect):
+    TYPE = "execution.completed"
+    variables: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExecutionFailed(Effect):
+    """The execution failed: an uncaught BPMN error (``error_code`` set) or a fatal problem."""
+
+    TYPE = "execution.failed"
+    error: str
+    error_code: str | None = None
+    element_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExecutionCancelled(Effect):
+    TYPE = "execution.cancelled"
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected(Effect):
+    """The command does not apply (stale attempt, unknown id, finished execution); state unchanged."""
+
+    TYPE = "rejected"
+    reason: str

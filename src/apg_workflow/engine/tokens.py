@@ -1,0 +1,206 @@
+"""Token flow: tokens move along sequence flows, become element instances, complete or are
+cancelled, and a (sub-)process scope ends when its last token is gone.
+
+Every token is counted in the ``tokens`` field of the flow scope it runs in: a token on the agenda
+(moving along a flow), an element instance, or a token waiting at a join. When the count drops to
+zero the scope is finished: a sub-process instance completes, the process completes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from apg_workflow.engine import scopes
+from apg_workflow.engine.context import Ctx, Fault
+from apg_workflow.engine.effects import ExecutionCompleted, OpenIncident, ResolveIncident
+from apg_workflow.engine.state import ROOT_SCOPE
+from apg_workflow.model import SequenceFlow
+
+if TYPE_CHECKING:
+    from apg_workflow.engine.program import NodeInfo
+
+
+def push(ctx: Ctx, scope: str, node_id: str, flow_id: str | None) -> None:
+    """Send a token to ``node_id`` in ``scope`` (it arrives when the agenda reaches it)."""
+    ctx.record("scopes", scope)["tokens"] += 1
+    ctx.agenda.append((scope, node_id, flow_id))
+
+
+def activate(ctx: Ctx, scope: str, info: NodeInfo, **fields: Any) -> str:
+    """Turn an arriving token into an instance of ``info``'s element."""
+    inst_id = ctx.new_id()
+    record = {"element": info.id, "scope": scope}
+    if fields:
+        record.update(fields)
+    ctx.insert("instances", inst_id, record)
+    ctx.history("element.activated", info.id, inst_id)
+    return inst_id
+
+
+def spawn(ctx: Ctx, scope: str, info: NodeInfo, **fields: Any) -> str:
+    """An instance that did not arrive by a sequence flow (boundary event, event sub-process, …)."""
+    ctx.record("scopes", scope)["tokens"] += 1
+    return activate(ctx, scope, info, **fields)
+
+
+def complete(
+    ctx: Ctx, inst_id: str, variables: Mapping[str, Any] | None = None, *, leave_only: bool = False
+) -> None:
+    """The instance's work is done: write its results, run its outputs, leave by its outgoing flows."""
+    inst = ctx.state["instances"][inst_id]
+    info = ctx.info(inst["element"])
+    try:
+        if not leave_only:
+            _write_results(ctx, inst_id, inst, info, variables)
+        if "body" in inst:
+            from apg_workflow.engine import loops
+
+            contribution = loops.contribution(ctx, inst, info)
+            flows: tuple[SequenceFlow, ...] | list[SequenceFlow] = ()
+        else:
+            flows = outgoing(ctx, info, inst["scope"])
+    except Fault as fault:
+        open_incident(ctx, inst_id, str(fault), "leave" if leave_only else "complete")
+        return
+    ctx.history("element.completed", info.id, inst_id)
+    scope = inst["scope"]
+    for flow in flows:
+        push(ctx, scope, flow.target, flow.id)
+    end(ctx, inst_id)
+    if "body" in inst:
+        from apg_workflow.engine import loops
+
+        loops.iteration_done(ctx, inst["body"], contribution)
+
+
+def _write_results(
+    ctx: Ctx, inst_id: str, inst: Mapping[str, Any], info: NodeInfo, variables: Mapping[str, Any] | None
+) -> None:
+    node = info.node
+    if node.outputs and "loop" not in inst:  # a loop body's outputs ran in each iteration
+        own = inst.get("own") or _local_scope(ctx, inst_id, inst)
+        if variables:
+            ctx.scope_variables(own).update({k: scopes.jsonable(v, k) for k, v in variables.items()})
+        values = scopes.map_values(ctx, node.outputs, own, "output")
+        scopes.write(ctx, inst["scope"], values, info.id, inst_id)
+    elif variables:
+        scopes.write(ctx, inst.get("own", inst["scope"]), variables, info.id, inst_id)
+
+
+def _local_scope(ctx: Ctx, inst_id: str, inst: Mapping[str, Any]) -> str:
+    own = scopes.new_scope(ctx, inst["scope"], inst_id, inst["element"], {})
+    ctx.record("instances", inst_id)["own"] = own
+    return own
+
+
+def outgoing(ctx: Ctx, info: NodeInfo, scope: str) -> tuple[SequenceFlow, ...] | list[SequenceFlow]:
+    """The flows a token leaves an activity or event by: all unconditional ones and those whose
+    condition holds; the default flow when no other is taken."""
+    if not info.conditional:
+        return info.outgoing
+    taken = [
+        flow
+        for flow in info.outgoing
+        if flow.id != info.default
+        and (flow.condition is None or scopes.evaluate(ctx, flow.condition, scope, f"condition of {flow.id}"))
+    ]
+    if taken:
+        return taken
+    if info.default is not None:
+        return [f for f in info.outgoing if f.id == info.default]
+    raise Fault(f"no outgoing sequence flow of {info.node.label} can be taken: no condition holds")
+
+
+def end(ctx: Ctx, inst_id: str) -> None:
+    """Remove a finished instance: its waits, its own scope, its token."""
+    inst = ctx.remove("instances", inst_id)
+    _release(ctx, inst)
+    own = inst.get("own")
+    if own is not None:
+        ctx.remove("scopes", own)
+    token_done(ctx, inst["scope"])
+
+
+def cancel(ctx: Ctx, inst_id: str) -> None:
+    """Cancel an instance and everything running inside it."""
+    inst = ctx.remove("instances", inst_id)
+    if inst is None:
+        return
+    own = inst.get("own")
+    if own is not None:
+        clear_scope(ctx, own)
+        ctx.remove("scopes", own)
+    _release(ctx, inst)
+    incident = inst.get("incident")
+    if incident is not None:
+        ctx.remove("incidents", incident)
+        ctx.emit(ResolveIncident(incident_id=incident))
+    ctx.history("element.cancelled", inst["element"], inst_id)
+    token_done(ctx, inst["scope"])
+
+
+def clear_scope(ctx: Ctx, scope_id: str, keep: str | None = None) -> None:
+    """Cancel every instance, join token and in-flight token of a scope (except the instance
+    ``keep``) and drop its event sub-process subscriptions. The scope itself stays."""
+    scope = ctx.record("scopes", scope_id)
+    counted = scope.pop("tokens", None)  # no count while emptying: the scope must not finish now
+    for wait_id in scope.pop("subs", ()):
+        ctx.release_wait(wait_id)
+    for inst_id in [
+        i for i, inst in ctx.state["instances"].items() if inst["scope"] == scope_id and i != keep
+    ]:
+        cancel(ctx, inst_id)
+    prefix = f"{scope_id}|"
+    for key in [k for k in ctx.state["joins"] if k.startswith(prefix)]:
+        ctx.remove("joins", key)
+    if any(item[0] == scope_id for item in ctx.agenda):
+        ctx.agenda = type(ctx.agenda)(item for item in ctx.agenda if item[0] != scope_id)
+    if counted is not None:
+        scope["tokens"] = 0 if keep is None else 1
+
+
+def _release(ctx: Ctx, inst: Mapping[str, Any]) -> None:
+    wait = inst.get("wait")
+    if wait is not None:
+        ctx.release_wait(wait)
+    for sub in inst.get("subs", ()):
+        ctx.release_wait(sub)
+
+
+def token_done(ctx: Ctx, scope_id: str, count: int = 1) -> None:
+    """A token of ``scope_id`` is gone; the last one finishes the scope."""
+    scope = ctx.state["scopes"].get(scope_id)
+    if scope is None or "tokens" not in scope:
+        return
+    left = scope["tokens"] - count
+    ctx.record("scopes", scope_id)["tokens"] = left
+    if left == 0:
+        _scope_finished(ctx, scope_id, scope["owner"])
+
+
+def _scope_finished(ctx: Ctx, scope_id: str, owner: str | None) -> None:
+    for wait_id in ctx.state["scopes"][scope_id].get("subs", ()):
+        ctx.release_wait(wait_id)
+    if owner is not None:
+        complete(ctx, owner)
+    elif scope_id == ROOT_SCOPE and ctx.state["status"] == "running":
+        ctx.state["status"] = "completed"
+        variables = scopes.clone(ctx.state["scopes"][ROOT_SCOPE]["variables"])
+        ctx.history("execution.completed", ctx.state["process_id"])
+        ctx.emit(ExecutionCompleted(variables=variables))
+
+
+def open_incident(
+    ctx: Ctx, inst_id: str, message: str, action: str, variables: Mapping[str, Any] | None = None
+) -> None:
+    """Stop the instance where it is, waiting for an operator to fix data and retry ``action``."""
+    incident_id = ctx.external_id()
+    element = ctx.state["instances"][inst_id]["element"]
+    record: dict[str, Any] = {"instance": inst_id, "element": element, "message": message, "action": action}
+    if variables:
+        record["variables"] = dict(variables)
+    ctx.insert("incidents", incident_id, record)
+    ctx.record("instances", inst_id)["incident"] = incident_id
+    ctx.history("element.failed", element, inst_id, {"message": message, "incident": incident_id})
+    ctx.emit(OpenIncident(incident_id=incident_id, element_id=element, message=message))

@@ -1,0 +1,145 @@
+"""Camunda expressions in the sandbox: JUEL (``${…}``) and simple FEEL (``=…``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from apg_workflow.expressions.sandbox import ExpressionError, Sandbox
+
+NOW = datetime(2024, 5, 3, 9, 30, tzinfo=UTC)
+SANDBOX = Sandbox()
+VARIABLES: dict[str, Any] = {
+    "amount": 1500,
+    "approved": True,
+    "status": "ok",
+    "list": [],
+    "items": [{"sku": "A"}, {"sku": "B"}],
+    "customer": {"name": "Ada", "address": {"city": "London"}},
+    "nothing": None,
+    "x": 3,
+}
+
+
+def value(text: str, language: str | None = None) -> Any:
+    return SANDBOX.evaluate(text, language, VARIABLES, now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("${amount > 1000 && approved}", True),
+        ("${amount gt 2000 || !approved}", False),
+        ("${status == 'ok'}", True),
+        ('${status eq "ok" and not approved}', False),
+        ("${empty list}", True),
+        ("${not empty items}", True),
+        ("${empty nothing}", True),
+        ("${customer.name}", "Ada"),
+        ("${customer.address.city}", "London"),
+        ("${customer.phone == null}", True),
+        ("${items[1].sku}", "B"),
+        ("${items[5] == null}", True),
+        ("${items.size() > 1 ? 'many' : 'few'}", "many"),
+        ("${customer.name.startsWith('A') && items.isEmpty() == false}", True),
+        ("${customer.containsKey('name')}", True),
+        ("${amount div 4 + amount mod 7 - -1}", 378.0),
+        ("${x * 2 le 6}", True),
+        ("#{status != 'failed'}", True),
+        ("  ${approved}  ", True),
+    ],
+)
+def test_juel_expressions(text: str, expected: Any) -> None:
+    assert value(text) == expected
+
+
+def test_juel_templates_mix_text_and_expressions() -> None:
+    assert value("Hello ${customer.name}, ${amount > 1000} (${nothing})") == "Hello Ada, true ()"
+    assert value("Hello ${'world'}") == "Hello world"
+
+
+def test_declared_juel_without_braces_is_one_expression() -> None:
+    assert value("x * 2 > 5 && status == 'ok'", "juel") is True
+    with pytest.raises(ExpressionError, match="JUEL: unexpected 'words'"):
+        value("two words", "juel")
+
+
+def test_juel_by_declared_language() -> None:
+    assert value("${x + 1}", "juel") == 4
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("= amount > 1000", True),
+        ('= status = "ok"', True),
+        ("= x != null", True),
+        ("= nothing = null", True),
+        ("= amount > 1000 and not(approved)", False),
+        ("= customer.address.city", "London"),
+        ("= customer.phone", None),
+        ("= nothing.anything", None),
+        ("= items[1].sku", "A"),
+        ("= items[-1].sku", "B"),
+        ("= items[3]", None),
+        ("= count(items) + 1", 3),
+        ("= x between 1 and 5", True),
+        ("= x in [1, 2, 3]", True),
+        ('= if amount > 2000 then "high" else "normal"', "normal"),
+        ("= 2 ** 3 * (x - 1)", 16),
+        ('= "Hello " + customer.name', "Hello Ada"),
+        ("= -x / 2", -1.5),
+        ("= [1, 2, x]", [1, 2, 3]),
+    ],
+)
+def test_simple_feel_expressions(text: str, expected: Any) -> None:
+    assert value(text) == expected
+
+
+def test_feel_by_declared_language() -> None:
+    assert value("amount < 2000 or false", "feel") is True
+    assert value("status", "https://www.omg.org/spec/DMN/20191111/FEEL/") == "ok"
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "column"),
+    [
+        ("${amount >}", "JUEL: unexpected '}'", 11),
+        ("${amount > 1000", "JUEL: expected '}' but found the end", 16),
+        ("${'open}", "JUEL: unterminated string", 3),
+        ("${__class__}", "the name '__class__' is not available", 3),
+        ("${customer.__class__}", "the name '__class__' is not available", 12),
+        ("= amount >", "FEEL: unexpected the end of the expression", 11),
+        ("= upper case(status)", "FEEL: unexpected 'case'", 9),
+        ("= floor(x)", "FEEL: the function 'floor' is not supported", 3),
+        ("= x @ 1", "FEEL: unexpected character '@'", 5),
+    ],
+)
+def test_translation_errors_are_located(text: str, message: str, column: int) -> None:
+    with pytest.raises(ExpressionError) as caught:
+        value(text)
+    assert message in str(caught.value)
+    assert (caught.value.line, caught.value.column) == (1, column)
+
+
+def test_runtime_errors_in_translated_expressions_are_located() -> None:
+    with pytest.raises(ExpressionError) as caught:
+        value("${unknown > 1}")
+    assert caught.value.message == "unknown variable 'unknown'"
+    assert caught.value.column == 3
+
+
+def test_guards_hold_in_translated_expressions() -> None:
+    with pytest.raises(ExpressionError) as caught:
+        value("${customer.name.encode()}")
+    assert "access to 'str.encode' is not allowed" in str(caught.value)
+    with pytest.raises(ExpressionError) as huge:
+        value("= 10 ** 5000")
+    assert huge.value.limit == "max_int_digits"
+
+
+def test_scripts_are_python_only() -> None:
+    with pytest.raises(ExpressionError, match="scripts in JUEL are not supported"):
+        SANDBOX.compile("${x}", "juel", "script")
