@@ -9,6 +9,7 @@ import typer
 
 from apg_workflow import __version__
 from apg_workflow.cli import definitions
+from apg_workflow.cli.run import run_command
 
 app = typer.Typer(
     name="apg-workflow",
@@ -19,6 +20,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 definitions.register(app)
+app.command("run")(run_command)
 
 
 @app.command()

@@ -55,10 +55,16 @@ def validate_command(file: FileArg, json_output: JsonOpt = False) -> None:
     errors = sum(p.severity is Severity.ERROR for p in problems)
     warnings = sum(p.severity is Severity.WARNING for p in problems)
     if json_output:
-        print_json({
-            "file": str(file), "format": fmt, "valid": errors == 0, "errors": errors, "warnings": warnings,
-            "problems": [p.to_dict() for p in problems],
-        })
+        print_json(
+            {
+                "file": str(file),
+                "format": fmt,
+                "valid": errors == 0,
+                "errors": errors,
+                "warnings": warnings,
+                "problems": [p.to_dict() for p in problems],
+            }
+        )
     else:
         if problems:
             console.print(problems_table(problems))

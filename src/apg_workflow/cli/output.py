@@ -32,7 +32,9 @@ def problems_table(problems: tuple[Problem, ...]) -> Table:
     for problem in problems:
         where = []
         if problem.line is not None:
-            where.append(f"{problem.line}:{problem.column}" if problem.column is not None else str(problem.line))
+            where.append(
+                f"{problem.line}:{problem.column}" if problem.column is not None else str(problem.line)
+            )
         if problem.element_id:
             where.append(problem.element_id)
         table.add_row(
