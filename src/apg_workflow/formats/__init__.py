@@ -27,7 +27,8 @@ _EXTENSIONS = {
     ".dsl": "dsl",
     ".wf": "dsl",
 }
-_DSL_START = re.compile(r"^\s*WORKFLOW\b", re.MULTILINE)
+# The statements a DSL file may open with (see formats/dsl/keywords.py TOP_LEVEL_KEYWORDS).
+_DSL_START = re.compile(r"(WORKFLOW|DEFINITIONS|MESSAGE|SIGNAL|ERROR|ESCALATION)\b")
 
 
 def detect_format(data: str | bytes, filename: str | None = None) -> str:
@@ -41,7 +42,7 @@ def detect_format(data: str | bytes, filename: str | None = None) -> str:
     first_code = next(
         (line.strip() for line in head.splitlines() if line.strip() and not line.strip().startswith("#")), ""
     )
-    if first_code.startswith("WORKFLOW"):
+    if _DSL_START.match(first_code):
         return "dsl"
     if filename:
         by_name = _EXTENSIONS.get(Path(filename).suffix.lower())
