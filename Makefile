@@ -18,8 +18,11 @@ $(STAMP): pyproject.toml | check-python
 
 setup: $(STAMP)
 
-# Until the server lands, `make run` validates an example and converts it to BPMN for a modeler.
+# Until the server lands, `make run` runs an example workflow in memory (a manager approves it, the
+# one-day wait passes in virtual time) and exports the onboarding example as BPMN for a modeler.
 run: setup
+	$(BIN)/apg-workflow run examples/expense-approval.apg --input '{"amount": 1200, "employee": "Ada"}' \
+		--tasks '{"Manager review": {"approved": true}}' --virtual-time
 	$(BIN)/apg-workflow validate $(EXAMPLE)
 	@mkdir -p build
 	$(BIN)/apg-workflow convert $(EXAMPLE) --to bpmn -o build/employee-onboarding.bpmn
