@@ -25,7 +25,9 @@ class ComponentRegistry:
     def register(self, component: type[Component]) -> type[Component]:
         existing = self._components.get(component.type)
         if existing is not None and existing is not component:
-            raise ValueError(f"component type '{component.type}' is already registered by {existing.__module__}")
+            raise ValueError(
+                f"component type '{component.type}' is already registered by {existing.__module__}"
+            )
         self._components[component.type] = component
         return component
 
