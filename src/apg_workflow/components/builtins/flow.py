@@ -37,8 +37,13 @@ class Log(Component[LogConfig]):
     description = "Writes a message, with input variables substituted, to the execution's log."
     Config = LogConfig
     outputs = {"type": "object", "properties": {"logged": {"type": "string"}}}
-    examples = ({"config": {"message": "Order $order_id received"}, "inputs": {"order_id": 7},
-                 "outputs": {"logged": "Order 7 received"}},)
+    examples = (
+        {
+            "config": {"message": "Order $order_id received"},
+            "inputs": {"order_id": 7},
+            "outputs": {"logged": "Order 7 received"},
+        },
+    )
 
     async def run(
         self, context: ComponentContext, config: LogConfig, inputs: Mapping[str, Any]
@@ -49,8 +54,11 @@ class Log(Component[LogConfig]):
 
 
 class DelayConfig(ComponentConfig):
-    seconds: float = Field(ge=0, le=3600, description="How long to wait, in seconds (at most an hour; "
-                                                      "use a timer event for longer waits).")
+    seconds: float = Field(
+        ge=0,
+        le=3600,
+        description="How long to wait, in seconds (at most an hour; use a timer event for longer waits).",
+    )
 
 
 class Delay(Component[DelayConfig]):
