@@ -1,5 +1,6 @@
 """Syntax checks of expressions and scripts: Python (the default, with the sandbox rules), JUEL
-(``${…}``), FEEL (``=…``, structure only), and languages the engine does not run."""
+(``${…}``) and FEEL (``=…``), each parsed by the code that evaluates it, and languages the engine
+does not run."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from apg_workflow.expressions import (
     parse_python,
     syntax_error,
 )
+from apg_workflow.expressions.feel_eval import compile_expression
 from apg_workflow.model.validation.support import is_executed_language
 
 # --- Python ---------------------------------------------------------------------------------------
@@ -122,12 +124,14 @@ def test_valid_juel(text: str) -> None:
         ("${amount >}", "unexpected end of expression at column 11: `${amount >}`"),
         ("${a = b}", "`=` is not an operator in JUEL: compare with `==` or `eq` at column 5: `${a = b}`"),
         ("${a && }", "unexpected end of expression at column 8"),
-        ("${ a ? b }", "`?` needs a matching `:` at column 4"),
+        ("${ a ? b }", "`?` needs a matching `:` at column 6"),
         ("Hello ${name} and ${", "`${` is never closed at column 19"),
         ("${}", "the expression is empty at column 1"),
-        ("${x.__class__}", "the attribute '__class__' is private and not accessible at column 3"),
-        ("${'abc}", "`${` is never closed at column 1"),
-        ("${a ** b}", "invalid syntax at column 6"),
+        ("${x.__class__}", "the name '__class__' is not available at column 5"),
+        ("${'abc}", "the string is never closed at column 3"),
+        ("${a ** b}", "unexpected `*` at column 6"),
+        ("${eval('1')}", "'eval()' is not available at column 3"),
+        ("${" + "(" * 40 + "1" + ")" * 40 + "}", "the expression is nested too deeply"),
     ],
 )
 def test_juel_errors_point_into_the_text_as_written(text: str, message: str) -> None:
@@ -160,9 +164,12 @@ def test_juel_declared_by_language_needs_no_braces() -> None:
         "=// a comment\n a + b",
         "=/* block */ a - -1",
         "=some x in items satisfies x.price > 10",
+        "=every x in [1, 2], y in x.parts satisfies y > 0",
+        "=items[price > 10].sku",
+        "=string length(name) > 3 and date and time(at) < now()",
     ],
 )
-def test_valid_feel_structure(text: str) -> None:
+def test_valid_feel(text: str) -> None:
     assert syntax_error(text, kind="condition") is None
 
 
@@ -177,16 +184,27 @@ def test_valid_feel_structure(text: str) -> None:
         ("=[1,2)", "`)` cannot close the `[` of column 2 at column 6"),
         ("=a)", "`)` closes nothing at column 3"),
         ('= "abc', "the string is never closed at column 3"),
-        ("=amount >", "the expression ends with `>` at column 9"),
-        ("= > 5", "the expression starts with `>` at column 3"),
-        ("=a and or b", "`or` follows `and` with nothing between them at column 8"),
-        ("=/* open", "the comment is never closed"),
+        ("=amount >", "unexpected end of expression at column 10"),
+        ("= > 5", "unexpected `>` at column 3"),
+        ("=a and or b", "unexpected `or` at column 8"),
+        ("=/* open", "the comment is never closed at column 2"),
         ("=", "the expression is empty"),
+        ("=upper kase(name)", "unknown function 'upper kase' at column 2"),
+        ("=items[1", "`[` is never closed at column 7"),
+        ('=order["total"]', 'FEEL reads an entry with `.total`, not `["total"]` at column 8'),
+        ("=items[0]", "FEEL counts list positions from 1 (and from -1 at the end) at column 8"),
     ],
 )
-def test_feel_structure_errors(text: str, message: str) -> None:
+def test_feel_errors(text: str, message: str) -> None:
     found = syntax_error(text, kind="condition")
     assert found is not None and found.startswith(message), found
+
+
+def test_feel_comments_are_read_in_camunda_expressions_but_not_in_decision_tables() -> None:
+    assert syntax_error("=total // the order's total", kind="condition") is None
+    # A cell of a SpiffWorkflow table writes `//` for Python's floor division.
+    with pytest.raises(ExpressionSyntaxError, match="unexpected `/`"):
+        compile_expression("total // 2")
 
 
 def test_feel_declared_by_language_needs_no_equals_sign() -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
+from apg_workflow.expressions import juel
 from apg_workflow.expressions.dialects import Dialect, dialect_of
 from apg_workflow.expressions.errors import ExpressionSyntaxError
-from apg_workflow.expressions.feel import check_feel
-from apg_workflow.expressions.juel import check_juel
+from apg_workflow.expressions.feel_eval import compile_expression
 from apg_workflow.expressions.python import parse_python
 
 ExpressionKind = Literal["condition", "expression", "script"]
@@ -18,8 +18,9 @@ def check_syntax(text: str, language: str | None = None, *, kind: ExpressionKind
     """Raise :class:`ExpressionSyntaxError` when ``text`` does not parse in its language.
 
     ``kind`` matters to Python only: a ``script`` is statements, a ``condition`` or an
-    ``expression`` one expression. JUEL and FEEL are expression languages whatever the kind.
-    Texts in a language the engine does not run (see :func:`dialect_of`) are not checked.
+    ``expression`` one expression. JUEL and FEEL are expression languages whatever the kind; they
+    are parsed by the translator and the compiler that evaluate them. Texts in a language the
+    engine does not run (see :func:`dialect_of`) are not checked.
     """
     if kind not in EXPRESSION_KINDS:
         raise ValueError(f"kind must be one of {', '.join(EXPRESSION_KINDS)}, not {kind!r}")
@@ -27,9 +28,9 @@ def check_syntax(text: str, language: str | None = None, *, kind: ExpressionKind
     if dialect is Dialect.PYTHON:
         parse_python(text, script=kind == "script")
     elif dialect is Dialect.JUEL:
-        check_juel(text)
+        juel.translate(text)
     elif dialect is Dialect.FEEL:
-        check_feel(text)
+        compile_expression(text, comments=True)
 
 
 def syntax_error(

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from apg_workflow.expressions.dialects import JUEL_MARKERS, Dialect, dialect_of
-from apg_workflow.expressions.errors import ExpressionSyntaxError
+from apg_workflow.expressions.errors import ExpressionError, ExpressionSyntaxError
 from apg_workflow.expressions.feel_eval import compile_expression, compile_unary_tests
 from apg_workflow.expressions.python import parse_python
 from apg_workflow.model.base import Expression
@@ -128,16 +128,16 @@ class Cell:
         try:
             if not self.test:
                 feel = compile_expression(text)
-                return lambda env: feel.evaluate(env.variables, now=env.now)
+                return lambda env: _limited(text, feel.evaluate, env.variables, now=env.now)
             tests = compile_unary_tests(text)
         except ExpressionSyntaxError as exc:
             return CellError(f"`{text}` is not valid FEEL: {exc}")
         name = self.input_name or CAMUNDA_INPUT_NAME
         if name in text:
-            return lambda env, value: tests.matches(
-                value, ChainMap({name: value}, env.variables), now=env.now
+            return lambda env, value: _limited(
+                text, tests.matches, value, ChainMap({name: value}, env.variables), now=env.now
             )
-        return lambda env, value: tests.matches(value, env.variables, now=env.now)
+        return lambda env, value: _limited(text, tests.matches, value, env.variables, now=env.now)
 
     # ---- Python and other sandbox languages ----------------------------------------------
 
@@ -173,6 +173,14 @@ def _call_sandbox(env: Env, text: str, language: str | None, variables: Mapping[
     try:
         return env.sandbox.evaluate(text, language, variables, now=env.now)
     except Exception as exc:  # the sandbox's errors, whatever the expression raised
+        raise CellError(f"`{text}` failed: {exc}") from None
+
+
+def _limited(text: str, evaluate: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """A FEEL evaluation; a limit it runs into (too many iterations) fails the cell, not the caller."""
+    try:
+        return evaluate(*args, **kwargs)
+    except ExpressionError as exc:
         raise CellError(f"`{text}` failed: {exc}") from None
 
 

@@ -1,16 +1,22 @@
-"""FEEL (Friendly Enough Expression Language) for DMN decision tables: a documented subset.
+"""FEEL (Friendly Enough Expression Language): the one implementation of the platform.
 
-Two entry points, each compiled once per text and cached:
+It serves decision tables (DMN), the expressions of Camunda 8 files (``=amount > 1000``, which
+the sandbox evaluates here) and the syntax checks. Two entry points, each compiled once per text
+and cached:
 
 - :func:`compile_unary_tests` for input entries: ``-``, ``"a","b"``, ``< 5``, ``>= 10``,
   ``[1..10]``, ``]1..10[``, ``not("a","b")``, ``null``, ``date("2026-01-01")``, ``? > 5``;
-- :func:`compile_expression` for input expressions, output entries and literal decisions:
-  names with spaces and paths (``customer.type``), arithmetic, comparisons, ``and``/``or``,
-  ``between``, ``in``, ``if … then … else``, lists, contexts and built-in functions
-  (``string length``, ``upper case``, ``contains``, ``date``, ``number``, ``sum``, ``count``,
-  ``min``, ``max``, … see :data:`BUILTINS`).
+- :func:`compile_expression` for everything else: names with spaces and paths
+  (``customer.type``), filters and indexes (``items[1]``, ``items[price > 10]``), arithmetic,
+  comparisons, ``and``/``or``, ``between``, ``in``, ``if … then … else``, ``some``/``every … in …
+  satisfies``, lists, contexts and built-in functions (``string length``, ``upper case``,
+  ``contains``, ``date``, ``number``, ``sum``, ``count``, ``min``, ``max``, … see
+  :data:`BUILTINS`).
 
-Evaluation never raises: as in FEEL, wrong kinds and missing names give ``None`` (null).
+Evaluation never raises for data: as in FEEL, wrong kinds and missing names give ``None`` (null).
+It is bounded: nothing in the language loops, integers stay below 4300 digits, and the filters
+and quantifiers of one evaluation visit at most ``max_iterations`` items, past which it raises
+:class:`~apg_workflow.expressions.errors.ExpressionError` with ``limit="max_iterations"``.
 :func:`feel_equal` and :func:`feel_compare` expose FEEL's equality and ordering. Syntax problems
 raise :class:`~apg_workflow.expressions.errors.ExpressionSyntaxError` with a column.
 
@@ -25,26 +31,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache, lru_cache
-from importlib.resources import files
+from functools import lru_cache
 from typing import Any
-
-from lark import Lark, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from apg_workflow.expressions.errors import ExpressionSyntaxError
 from apg_workflow.expressions.feel_eval._builtins import BUILTINS
-from apg_workflow.expressions.feel_eval._compiler import Compiler, Evaluator, Scope, Test
+from apg_workflow.expressions.feel_eval._compiler import Compiler
+from apg_workflow.expressions.feel_eval._scope import MAX_ITERATIONS, Budget, Evaluator, Scope, Test
+from apg_workflow.expressions.feel_eval._syntax import MAX_LENGTH, parse
 from apg_workflow.expressions.feel_eval._values import feel_compare, feel_equal, is_number
 
-MAX_LENGTH = 10_000
 _CACHE_SIZE = 4096
 _NO_VARIABLES: Mapping[str, Any] = {}
-# Operators of other languages, with what FEEL writes instead.
-_FOREIGN = {
-    "==": "FEEL compares with `=`, not `==`",
-    "&&": "FEEL writes `and`, not `&&`",
-    "||": "FEEL writes `or`, not `||`",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,10 +53,15 @@ class UnaryTests:
     _test: Test
 
     def matches(
-        self, value: Any, variables: Mapping[str, Any] = _NO_VARIABLES, *, now: datetime | None = None
+        self,
+        value: Any,
+        variables: Mapping[str, Any] = _NO_VARIABLES,
+        *,
+        now: datetime | None = None,
+        max_iterations: int = MAX_ITERATIONS,
     ) -> bool:
         """Whether ``value`` passes; a null outcome (incomparable values) is no match."""
-        return self._test(Scope(variables, value, now), value) is True
+        return self._test(Scope(variables, value, now, Budget(max_iterations)), value) is True
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +73,15 @@ class FeelExpression:
     _evaluate: Evaluator
 
     def evaluate(
-        self, variables: Mapping[str, Any] = _NO_VARIABLES, *, now: datetime | None = None, input: Any = None
+        self,
+        variables: Mapping[str, Any] = _NO_VARIABLES,
+        *,
+        now: datetime | None = None,
+        input: Any = None,
+        max_iterations: int = MAX_ITERATIONS,
     ) -> Any:
-        return self._evaluate(Scope(variables, input, now))
+        """The value over ``variables``, with ``now()`` and ``today()`` reading ``now``."""
+        return self._evaluate(Scope(variables, input, now, Budget(max_iterations)))
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
@@ -81,19 +90,26 @@ def compile_unary_tests(text: str) -> UnaryTests:
     if not text.strip():
         return UnaryTests(text, lambda scope, value: True)
     compiler = Compiler(text)
-    return UnaryTests(text, _compiled(text, "unary_tests", compiler.unary_tests))
+    return UnaryTests(
+        text, _compiled(compiler.unary_tests, parse(text, "unary_tests", comments=False, source=text))
+    )
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
-def compile_expression(text: str) -> FeelExpression:
-    """Compile an expression. A leading ``=`` (Camunda 8's FEEL marker) is allowed and ignored."""
+def compile_expression(text: str, *, comments: bool = False) -> FeelExpression:
+    """Compile an expression. A leading ``=`` (Camunda 8's FEEL marker) is allowed and ignored.
+
+    ``comments``: read ``//`` and ``/* */`` as comments, as Camunda 8 does. Decision tables leave
+    it off: SpiffWorkflow's tables write ``//`` for Python's floor division, and a table is read
+    as Python when one of its cells cannot be FEEL.
+    """
     body = text.lstrip()
     if body.startswith("="):
-        body = " " * (len(text) - len(body) + 1) + body[1:]
+        body = " " * (len(text) - len(body) + 1) + body[1:]  # same offsets as in text
     if not body.strip():
         raise ExpressionSyntaxError("the expression is empty")
-    compiler = Compiler(body)
-    evaluator = _compiled(body, "expression", compiler.expression)
+    compiler = Compiler(text)
+    evaluator = _compiled(compiler.expression, parse(body, "expression", comments=comments, source=text))
     return FeelExpression(text, compiler.uses_input, evaluator)
 
 
@@ -109,43 +125,17 @@ def matches(
     return compile_unary_tests(text).matches(value, variables, now=now)
 
 
-def _compiled(text: str, start: str, build: Any) -> Any:
-    if len(text) > MAX_LENGTH:
-        raise ExpressionSyntaxError(f"the expression is longer than {MAX_LENGTH} characters")
-    try:
-        tree = _parser().parse(text, start=start)
-    except UnexpectedInput as exc:
-        raise _syntax_error(exc, text) from None
+def _compiled(build: Any, tree: Any) -> Any:
     try:
         return build(tree)
     except RecursionError:
         raise ExpressionSyntaxError("the expression is nested too deeply") from None
 
 
-def _syntax_error(exc: UnexpectedInput, text: str) -> ExpressionSyntaxError:
-    if (isinstance(exc, UnexpectedToken) and exc.token.type == "$END") or isinstance(exc, UnexpectedEOF):
-        return ExpressionSyntaxError.at_offset("unexpected end of expression", text, len(text.rstrip()))
-    offset = (exc.token.start_pos if isinstance(exc, UnexpectedToken) else exc.pos_in_stream) or 0
-    for start in (offset - 1, offset):
-        foreign = next((op for op in _FOREIGN if text.startswith(op, max(start, 0))), None)
-        if foreign:
-            return ExpressionSyntaxError.at_offset(_FOREIGN[foreign], text, max(start, 0))
-    if isinstance(exc, UnexpectedCharacters):
-        char = text[offset]
-        reason = "the string is never closed" if char == '"' else f"unexpected character `{char}`"
-        return ExpressionSyntaxError.at_offset(reason, text, offset)
-    token = exc.token if isinstance(exc, UnexpectedToken) else text[offset : offset + 1]
-    return ExpressionSyntaxError.at_offset(f"unexpected `{token}`", text, offset)
-
-
-@cache
-def _parser() -> Lark:
-    grammar = files(__package__).joinpath("feel.lark").read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", start=["unary_tests", "expression"], maybe_placeholders=True)
-
-
 __all__ = [
     "BUILTINS",
+    "MAX_ITERATIONS",
+    "MAX_LENGTH",
     "FeelExpression",
     "UnaryTests",
     "compile_expression",

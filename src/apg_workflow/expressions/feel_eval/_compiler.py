@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -18,6 +17,8 @@ from lark import Token, Tree
 
 from apg_workflow.expressions.errors import ExpressionSyntaxError
 from apg_workflow.expressions.feel_eval._builtins import BUILTINS, call
+from apg_workflow.expressions.feel_eval._iteration import filtered, quantified
+from apg_workflow.expressions.feel_eval._scope import Evaluator, Scope, Test
 from apg_workflow.expressions.feel_eval._values import (
     COMPARATORS,
     arithmetic,
@@ -39,20 +40,6 @@ _TEMPORAL_FIELDS: dict[type, tuple[str, ...]] = {
     date: ("year", "month", "day"),
     time: ("hour", "minute", "second"),
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Scope:
-    """What an evaluation sees: the variables, the tested input value (``?``) and the clock."""
-
-    variables: Mapping[str, Any]
-    input: Any = None
-    now: datetime | None = None
-
-
-Evaluator = Callable[[Scope], Any]
-# A test of a value: the cell's input in an input entry, the left side of `in` in an expression.
-Test = Callable[[Scope, Any], bool | None]
 
 
 class Compiler:
@@ -79,7 +66,7 @@ class Compiler:
         tests = [self.test(child) for child in tree.children]
         if len(tests) == 1:
             return tests[0]
-        return lambda scope, value: feel_or([lambda t=t: t(scope, value) for t in tests])
+        return lambda scope, value: feel_or(test(scope, value) for test in tests)
 
     def test(self, tree: Tree, *, operand: bool = False) -> Test:
         """One positive unary test; with ``operand`` the right side of ``in``, where ``?`` is a value."""
@@ -147,9 +134,20 @@ class Compiler:
         return lambda scope: then(scope) if condition(scope) is True else otherwise(scope)
 
     def _boolean(self, tree: Tree) -> Evaluator:
-        combine = feel_or if tree.data == "or_expr" else feel_and
+        """Three-valued ``and``/``or`` of two operands (as :func:`feel_and`, unrolled: it is hot)."""
+        decisive = tree.data == "or_expr"  # the value that decides: true for `or`, false for `and`
         left, right = (self.expression(c) for c in tree.children)
-        return lambda scope: combine([lambda: left(scope), lambda: right(scope)])
+
+        def combine(scope: Scope) -> bool | None:
+            first = truth(left(scope))
+            if first is decisive:
+                return decisive
+            second = truth(right(scope))
+            if second is decisive:
+                return decisive
+            return None if first is None or second is None else not decisive
+
+        return combine
 
     def _compare(self, tree: Tree) -> Evaluator:
         left, symbol, right = tree.children
@@ -162,7 +160,9 @@ class Compiler:
 
         def between(scope: Scope) -> bool | None:
             tested = value(scope)
-            return feel_and([lambda: at_least(tested, low(scope)), lambda: at_most(tested, high(scope))])
+            return feel_and(
+                check(tested, bound(scope)) for check, bound in ((at_least, low), (at_most, high))
+            )
 
         return between
 
@@ -182,6 +182,27 @@ class Compiler:
     def _path(self, tree: Tree) -> Evaluator:
         target, key = self.expression(tree.children[0]), _name_of(tree.children[1].children[0])
         return lambda scope: _member_of(target(scope), key)
+
+    def _filter(self, tree: Tree) -> Evaluator:
+        # A literal that can never select anything is another language's subscript (Python's
+        # `order["total"]`, `items[0]`): refused, which also keeps SpiffWorkflow tables Python.
+        literal = tree.children[1]
+        if isinstance(literal, Tree) and literal.data == "string":
+            key = _literal_value(literal)
+            raise self._error(f'FEEL reads an entry with `.{key}`, not `["{key}"]`', literal)
+        if isinstance(literal, Tree) and literal.data == "number" and _literal_value(literal) == 0:
+            raise self._error("FEEL counts list positions from 1 (and from -1 at the end)", literal)
+        target, selector = (self.expression(child) for child in tree.children)
+        return lambda scope: filtered(scope, target(scope), selector)
+
+    def _quantified(self, tree: Tree) -> Evaluator:
+        *iterations, satisfies = tree.children
+        domains = [
+            (_name_of(name.children[0]), self.expression(domain))
+            for name, domain in (i.children for i in iterations)
+        ]
+        condition, every = self.expression(satisfies), tree.data == "every"
+        return lambda scope: quantified(scope, every, domains, condition)
 
     def _input_value(self, tree: Tree) -> Evaluator:
         self.uses_input = True
@@ -253,8 +274,11 @@ def _string_literal(token: Token) -> str:
 
 
 def _member_of(value: Any, key: str) -> Any:
+    """``value.key``: an entry of a context, a field of a temporal value, or of each item of a list."""
     if isinstance(value, Mapping):
         return value.get(key)
+    if isinstance(value, list | tuple):
+        return [_member_of(item, key) for item in value]
     if key == "weekday" and isinstance(value, date):
         return value.isoweekday()
     for kind, fields in _TEMPORAL_FIELDS.items():
@@ -298,6 +322,9 @@ _HANDLERS: dict[str, Callable[[Compiler, Any], Evaluator]] = {
     **dict.fromkeys(_ARITHMETIC, Compiler._arithmetic),
     "negate": Compiler._negate,
     "path": Compiler._path,
+    "filter": Compiler._filter,
+    "some": Compiler._quantified,
+    "every": Compiler._quantified,
     "input_value": Compiler._input_value,
     "name_ref": Compiler._name,
     "call": Compiler._call,

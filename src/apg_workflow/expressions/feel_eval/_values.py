@@ -10,15 +10,16 @@ dates as strings.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-Number = int | float | Decimal
-_TEMPORAL = (date, time, timedelta)
-_MAX_INT_EXPONENT = 512
+MAX_INT_BITS = 14_284
+"""The largest integer result, in bits: 4300 decimal digits, Python's limit for writing one as text."""
 _SCALARS = frozenset({str, int, float, bool})
+# The kinds that compare without conversion, by exact type.
+_FAST_ORDER: dict[type, object] = {int: Decimal, float: Decimal, str: str}
 
 
 def is_number(value: Any) -> bool:
@@ -114,6 +115,9 @@ def feel_equal(left: Any, right: Any) -> bool:
 
 def feel_compare(left: Any, right: Any) -> int | None:
     """-1, 0 or 1, or ``None`` when the values have no order (different kinds, null, lists…)."""
+    fast = _FAST_ORDER.get(type(left))
+    if fast is not None and fast is _FAST_ORDER.get(type(right)):  # numbers, or strings
+        return (left > right) - (left < right)
     left, right, kind = _aligned(left, right)
     if kind not in (Decimal, str, datetime, date, time, timedelta):
         return None
@@ -178,14 +182,23 @@ def arithmetic(symbol: str, left: Any, right: Any) -> Any:
     try:
         if symbol == "/":
             return _divide(left, right)
-        if symbol == "**" and isinstance(right, int) and abs(right) > _MAX_INT_EXPONENT:
-            left, right = float(left), float(right)
+        if isinstance(left, int) and isinstance(right, int) and _int_bits(symbol, left, right) > MAX_INT_BITS:
+            return None  # out of range, found before the work is done
         result = _OPERATORS[symbol](left, right)
     except (ArithmeticError, TypeError, ValueError):
         return None
     if isinstance(result, complex):
         return None
     return result
+
+
+def _int_bits(symbol: str, left: int, right: int) -> int:
+    """At least the bits of ``left <symbol> right`` for integers (``/`` is handled apart)."""
+    if symbol == "**":
+        return left.bit_length() * right if right > 0 else 0
+    if symbol == "*":
+        return left.bit_length() + right.bit_length()
+    return max(left.bit_length(), right.bit_length()) + 1
 
 
 def _divide(left: Any, right: Any) -> Any:
@@ -207,31 +220,25 @@ def truth(value: Any) -> bool | None:
     return value if isinstance(value, bool) else None
 
 
-def feel_and(values: Sequence[Callable[[], Any]]) -> bool | None:
-    """Three-valued ``and``, short-circuiting on the first ``false``."""
-    unknown = False
-    for value in values:
-        result = truth(value())
-        if result is False:
-            return False
-        unknown = unknown or result is None
-    return None if unknown else True
+def feel_and(values: Iterable[Any]) -> bool | None:
+    """Three-valued ``and`` of lazily computed values, stopping at the first ``false``."""
+    return _three_valued(values, decisive=False)
 
 
-def feel_or(values: Sequence[Callable[[], Any]]) -> bool | None:
-    """Three-valued ``or``, short-circuiting on the first ``true``."""
+def feel_or(values: Iterable[Any]) -> bool | None:
+    """Three-valued ``or`` of lazily computed values, stopping at the first ``true``."""
+    return _three_valued(values, decisive=True)
+
+
+def _three_valued(values: Iterable[Any], *, decisive: bool) -> bool | None:
     unknown = False
     for value in values:
-        result = truth(value())
-        if result is True:
-            return True
+        result = truth(value)
+        if result is decisive:
+            return decisive
         unknown = unknown or result is None
-    return None if unknown else False
+    return None if unknown else not decisive
 
 
 def member(value: Any, items: Sequence[Any]) -> bool:
     return any(feel_equal(value, item) is True for item in items)
-
-
-def is_temporal(value: Any) -> bool:
-    return isinstance(value, _TEMPORAL)

@@ -13,8 +13,8 @@ import ast
 from dataclasses import dataclass
 from types import CodeType
 
+from apg_workflow.expressions import juel
 from apg_workflow.expressions.dialects import Dialect, dialect_of
-from apg_workflow.expressions.sandbox import feel, juel
 from apg_workflow.expressions.sandbox.attributes import MUTATING_METHODS
 from apg_workflow.expressions.sandbox.builtins import DIRECT_CALLS
 from apg_workflow.expressions.sandbox.clock import CLOCK_NAMES
@@ -56,9 +56,11 @@ def compile_code(text: str, language: str | None, kind: str) -> Compiled:
         tree, source = parse(text, script=script)
     elif script:
         raise ExpressionError(f"scripts in {dialect.value.upper()} are not supported; write them in Python")
+    elif dialect is Dialect.FEEL:
+        raise ValueError("FEEL expressions are compiled by apg_workflow.expressions.feel_eval")
     else:
         try:
-            tree = juel.translate(text) if dialect is Dialect.JUEL else feel.translate(text)
+            tree = juel.translate(text)
         except RecursionError:
             raise ExpressionError("the expression is nested too deeply") from None
         source = Source(text)

@@ -6,8 +6,10 @@ import datetime as _dt
 import threading
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
+from apg_workflow.expressions.dialects import Dialect, dialect_of
+from apg_workflow.expressions.feel_eval import FeelExpression, compile_expression
 from apg_workflow.expressions.sandbox.builtins import make_builtins, with_clock
 from apg_workflow.expressions.sandbox.compiler import EXPRESSION, GUARDS, SCRIPT, Compiled, compile_code
 from apg_workflow.expressions.sandbox.errors import ExpressionError, Violation
@@ -35,11 +37,12 @@ class Sandbox:
         self._builtins = make_builtins(self.limits)
         self._clock_lock = threading.Lock()
         self._clock: tuple[_dt.datetime, dict[str, Any]] | None = None
-        self._compile = lru_cache(maxsize=cache_size)(compile_code)
+        self._compile = lru_cache(maxsize=cache_size)(_compile)
 
-    def compile(self, text: str, language: str | None, kind: str = EXPRESSION) -> Compiled:
+    def compile(self, text: str, language: str | None, kind: str = EXPRESSION) -> Compiled | FeelExpression:
         """Compile (once: the result is cached) an ``"expression"`` or a ``"script"``.
 
+        A FEEL expression becomes a :class:`FeelExpression`, anything else guarded Python code.
         Raises :class:`ExpressionError` for a syntax error, a forbidden construct or an
         unsupported language, so that a definition can be checked when it is loaded.
         """
@@ -49,8 +52,12 @@ class Sandbox:
         self, text: str, language: str | None, variables: Mapping[str, Any], *, now: _dt.datetime
     ) -> Any:
         """The value of the expression ``text`` (Python unless ``language`` or ``${…}``/``=…`` say
-        otherwise) over ``variables``, with ``now()`` reading ``now``."""
+        otherwise) over ``variables``, with ``now()`` reading ``now``. FEEL is evaluated by
+        :mod:`apg_workflow.expressions.feel_eval`, its filters and quantifiers within
+        ``limits.max_iterations``."""
         compiled = self._compile(text, language, EXPRESSION)
+        if type(compiled) is FeelExpression:
+            return compiled.evaluate(variables, now=now, max_iterations=self.limits.max_iterations)
         namespace = self._namespace(compiled, variables, now)
         try:
             result = eval(compiled.code, namespace)
@@ -69,7 +76,7 @@ class Sandbox:
         Names the script binds to functions are left out (as SpiffWorkflow does); ``variables``
         itself is never changed. Compare the result with ``variables`` to find what changed.
         """
-        compiled = self._compile(script, None, SCRIPT)
+        compiled = cast(Compiled, self._compile(script, None, SCRIPT))  # scripts are never FEEL
         namespace = self._namespace(compiled, variables, now)
         try:
             exec(compiled.code, namespace)
@@ -123,6 +130,14 @@ class Sandbox:
                 f"the variables the script wrote take about {size:,} bytes, more than {budget:,}",
                 limit="max_output_size",
             )
+
+
+def _compile(text: str, language: str | None, kind: str) -> Compiled | FeelExpression:
+    """FEEL expressions are evaluated by :mod:`apg_workflow.expressions.feel_eval`, which never
+    runs Python; everything else is compiled to guarded Python code."""
+    if kind == EXPRESSION and dialect_of(text, language) is Dialect.FEEL:
+        return compile_expression(text, comments=True)
+    return compile_code(text, language, kind)
 
 
 def _failure(exc: Exception, compiled: Compiled) -> ExpressionError:
