@@ -2,9 +2,9 @@
 
 Multi-instance data (collection, element variable, output) has no plain BPMN form: the writer
 writes ``apg:multiInstance``. The reader also takes SpiffWorkflow's ``loopDataInputRef`` /
-``inputDataItem`` / ``loopDataOutputRef`` / ``outputDataItem`` (the item's id is the variable),
-Camunda 7's ``camunda:collection`` / ``camunda:elementVariable`` and Zeebe's
-``zeebe:loopCharacteristics`` (see :mod:`.extensions`).
+``inputDataItem`` / ``loopDataOutputRef`` / ``outputDataItem`` (the item's id is the variable, or
+its name when it has no id, as Flowable writes it), Camunda 7's ``camunda:collection`` /
+``camunda:elementVariable`` and Zeebe's ``zeebe:loopCharacteristics`` (see :mod:`.extensions`).
 """
 
 from __future__ import annotations
@@ -36,11 +36,16 @@ def _expression_field(name: str) -> ChildHandler:
     return read
 
 
-def _data_item(child: etree._Element) -> str | None:
-    """The variable of a SpiffWorkflow data item (``<inputDataItem id="item" name="item"/>``), if simple."""
-    item_id = child.get("id")
-    simple = set(child.attrib) <= {"id", "name"} and child.get("name", item_id) == item_id and not len(child)
-    return item_id if simple else None
+def _data_item(child: etree._Element) -> tuple[str | None, bool]:
+    """The variable a multi-instance data item names, and whether the element says nothing more.
+
+    SpiffWorkflow names the variable by the item's id (``<inputDataItem id="item" name="an item"/>``,
+    the name being a label); Flowable and Activiti by its name (``<inputDataItem name="item"/>``).
+    An element that says more than the variable stays preserved as well.
+    """
+    variable = child.get("id") or child.get("name")
+    plain = set(child.attrib) <= {"id", "name"} and not len(child)
+    return variable, plain and child.get("name", variable) == variable
 
 
 def _input_collection(child: etree._Element, draft: Draft, context: ReadContext) -> bool:
@@ -54,13 +59,13 @@ def _output_collection(child: etree._Element, draft: Draft, context: ReadContext
 
 
 def _input_item(child: etree._Element, draft: Draft, context: ReadContext) -> bool:
-    variable = _data_item(child)
-    return variable is not None and draft.offer("input_element", variable)
+    variable, simple = _data_item(child)
+    return variable is not None and draft.offer("input_element", variable) and simple
 
 
 def _output_item(child: etree._Element, draft: Draft, context: ReadContext) -> bool:
-    variable = _data_item(child)
-    return variable is not None and draft.offer("output_element", Expression(variable))
+    variable, simple = _data_item(child)
+    return variable is not None and draft.offer("output_element", Expression(variable)) and simple
 
 
 _STANDARD = ElementSpec(

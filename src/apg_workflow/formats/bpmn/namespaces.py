@@ -12,6 +12,7 @@ XML = "http://www.w3.org/XML/1998/namespace"
 APG = "urn:apg-workflow:bpmn:1.0"
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
 ACTIVITI = "http://activiti.org/bpmn"  # Camunda 7's ancestor: same attributes, older namespace
+FLOWABLE = "http://flowable.org/bpmn"  # Activiti's other heir: the same attributes again
 ZEEBE = "http://camunda.org/schema/zeebe/1.0"
 SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 

@@ -1,5 +1,6 @@
-"""Camunda 7 (``http://camunda.org/schema/1.0/bpmn``, and the same attributes in the older Activiti
-namespace) mapped onto model fields. Everything else of Camunda's stays preserved.
+"""Camunda 7 (``http://camunda.org/schema/1.0/bpmn``, and the same attributes in the namespaces of
+Activiti and Flowable, which share its heritage) mapped onto model fields. Everything else of
+Camunda's stays preserved.
 
 | Camunda 7 | model |
 |---|---|
@@ -28,12 +29,12 @@ from apg_workflow.formats.bpmn import registry
 from apg_workflow.formats.bpmn.extensions.camunda_forms import form_schema
 from apg_workflow.formats.bpmn.extensions.common import mappings, simple_parameter, spent
 from apg_workflow.formats.bpmn.extensions.values import name_list, whole_number
-from apg_workflow.formats.bpmn.namespaces import ACTIVITI, CAMUNDA
+from apg_workflow.formats.bpmn.namespaces import ACTIVITI, CAMUNDA, FLOWABLE
 from apg_workflow.formats.bpmn.reading import Draft, ReadContext, child_text
 from apg_workflow.model import DataMapping, Expression, freeze
 
 OWNER = "camunda"
-_NAMESPACES = (CAMUNDA, ACTIVITI)
+_NAMESPACES = (CAMUNDA, ACTIVITI, FLOWABLE)
 ALL = {"variables": "all"}
 _RETRY_CYCLE = re.compile(r"^R(\d+)/(P[0-9A-Z.]+)$")
 
