@@ -8,7 +8,7 @@ import sys
 import typer
 
 from apg_workflow import __version__
-from apg_workflow.cli import definitions
+from apg_workflow.cli import definitions, durable
 from apg_workflow.cli.run import run_command
 
 app = typer.Typer(
@@ -21,6 +21,7 @@ app = typer.Typer(
 )
 definitions.register(app)
 app.command("run")(run_command)
+durable.register(app)
 
 
 @app.command()

@@ -19,7 +19,7 @@ EXIT_USAGE = 2
 _DMN_MARK = b"www.omg.org/spec/DMN/"
 
 
-def _json_object(text: str | None, option: str) -> dict[str, Any]:
+def json_object(text: str | None, option: str) -> dict[str, Any]:
     if text is None:
         return {}
     try:
@@ -125,8 +125,8 @@ def run_command(
     or waits for something (a user task, a message), 1 when it failed or was cancelled."""
     from apg_workflow.runtime.local import LocalRunner
 
-    variables = _json_object(input, "--input")
-    answers = _json_object(tasks, "--tasks")
+    variables = json_object(input, "--input")
+    answers = json_object(tasks, "--tasks")
     bad = [key for key, value in answers.items() if not isinstance(value, dict)]
     if bad:
         err_console.print(

@@ -15,19 +15,13 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from apg_workflow.components import (
-    BpmnError,
-    ComponentContext,
-    ComponentError,
-    ComponentRegistry,
-    RetryableError,
-    default_registry,
-)
+from apg_workflow.components import ComponentRegistry, default_registry
 from apg_workflow.engine import effects as e
 from apg_workflow.engine.memory import MemoryEngine
-from apg_workflow.engine.memory_driver import JobError, JobView, TaskView
+from apg_workflow.engine.memory_driver import TaskView
 from apg_workflow.model import Definitions
 from apg_workflow.model.decisions import DecisionDefinitions
+from apg_workflow.runtime.jobs import execute
 
 TERMINAL = frozenset({"completed", "failed", "cancelled"})
 ANY_TASK = "*"
@@ -61,6 +55,7 @@ class LocalRunner:
         registry: ComponentRegistry | None = None,
         virtual_time: bool = False,
         trace: Trace | None = None,
+        job_timeout: float = 300.0,
     ) -> None:
         self.definitions = list(definitions)
         self.registry = registry or default_registry()
@@ -68,9 +63,8 @@ class LocalRunner:
         self.engine = _TracingEngine(self.definitions, decisions=list(decisions), start=datetime.now(UTC))
         self.engine.trace = trace
         self.logs: list[tuple[str, str, str]] = []  # (execution id, level, message) written by components
+        self.job_timeout = job_timeout
         self._loop = asyncio.Runner()
-        for type_name in self.registry.types():
-            self.engine.register_job_handler(type_name, self._run_component)
 
     def close(self) -> None:
         self._loop.close()
@@ -81,55 +75,40 @@ class LocalRunner:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # Components ------------------------------------------------------------------------------
-
-    def _run_component(self, job: JobView) -> Mapping[str, Any]:
-        assert job.component_type is not None
-        component = self.registry.create(job.component_type)
-        context = ComponentContext(
-            job_id=job.job_id,
-            attempt=job.attempt,
-            execution_id=job.execution_id,
-            element_id=job.element_id,
-            logger=_ExecutionLog(self.logs, job.execution_id, job.element_id),
-            clock=lambda: self.engine.now,
-            sleeper=_no_wait if self.virtual_time else asyncio.sleep,
-        )
-        try:
-            config = component.parse_config(job.config)
-            return self._loop.run(component.run(context, config, job.variables))
-        except BpmnError as exc:
-            raise JobError(exc.message, error_code=exc.code) from None
-        except RetryableError as exc:
-            raise JobError(exc.message) from None
-        except ComponentError as exc:
-            raise JobError(exc.message, retryable=False) from None
+    # Jobs ------------------------------------------------------------------------------------
 
     def _settle_jobs(self) -> bool:
-        """Jobs no handler takes: an abstract service task completes as a no-op; a component or
-        implementation that is not installed fails without retry (an incident with a clear message)."""
+        """Run every job that is due with its component (the same way the durable worker does)."""
         moved = False
         for job in self.engine.jobs():
             if job.run_at is not None and job.run_at > self.engine.now:
                 continue
-            if job.component_type is None and job.implementation is None:
-                self.engine.complete_job(job.job_id, {})
-            elif job.component_type is not None and job.component_type not in self.registry:
-                known = ", ".join(self.registry.types())
-                self.engine.fail_job(
-                    job.job_id,
-                    f"no component of type '{job.component_type}' is installed (installed: {known})",
-                    retryable=False,
+            result = self._loop.run(
+                execute(
+                    self.registry,
+                    job_id=job.job_id,
+                    attempt=job.attempt,
+                    execution_id=job.execution_id,
+                    element_id=job.element_id,
+                    component_type=job.component_type,
+                    implementation=job.implementation,
+                    config=job.config,
+                    variables=job.variables,
+                    timeout=self.job_timeout,
+                    clock=lambda: self.engine.now,
+                    logger=_ExecutionLog(self.logs, job.execution_id, job.element_id),
+                    sleeper=_no_wait if self.virtual_time else asyncio.sleep,
                 )
-            elif job.component_type is None:
-                self.engine.fail_job(
-                    job.job_id,
-                    f"the implementation '{job.implementation}' cannot run here: give the task an "
-                    "apg:component, or run it with a worker that handles it",
-                    retryable=False,
-                )
+            )
+            if result.ok:
+                self.engine.complete_job(job.job_id, result.variables)
             else:
-                continue
+                self.engine.fail_job(
+                    job.job_id,
+                    result.message or "failed",
+                    error_code=result.error_code,
+                    retryable=result.retryable,
+                )
             moved = True
         return moved
 

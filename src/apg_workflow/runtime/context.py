@@ -1,0 +1,54 @@
+"""The composition root of a process: settings → database → program cache → transitions, with the
+in-process wake-ups. Built by the entry point (CLI, server, tests) and passed down."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from apg_workflow.runtime.programs import compile_sources
+from apg_workflow.runtime.wakeups import Wakeups
+from apg_workflow.settings import Settings
+from apg_workflow.store import Database, ProgramCache, Transitions, utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    settings: Settings
+    db: Database
+    transitions: Transitions
+    wakeups: Wakeups
+
+    @property
+    def tenant(self) -> str:
+        return self.settings.tenant
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        return self.transitions.clock
+
+
+@asynccontextmanager
+async def open_runtime(
+    settings: Settings, *, clock: Callable[[], datetime] = utcnow
+) -> AsyncIterator[Runtime]:
+    """A runtime for ``settings``; its connections close when the block ends."""
+    db = Database(settings.database_url, pool_size=settings.database_pool_size)
+    wakeups = Wakeups()
+    transitions = Transitions(
+        db,
+        ProgramCache(compile_sources),
+        clock=clock,
+        message_ttl=timedelta(seconds=settings.message_ttl_seconds),
+        inbox_grace=timedelta(seconds=settings.lease_margin_seconds),
+        on_commit=wakeups.on_commit,
+    )
+    try:
+        yield Runtime(settings=settings, db=db, transitions=transitions, wakeups=wakeups)
+    finally:
+        await db.dispose()
+
+
+__all__ = ["Runtime", "open_runtime"]

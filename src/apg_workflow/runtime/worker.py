@@ -1,0 +1,183 @@
+"""The worker: claims due jobs in batches with a lease, runs their components concurrently (at
+most ``concurrency`` at once, each with a timeout) and reports each result in the transaction that
+steps its execution, fenced by the job's claim: a report from a claim that expired is refused.
+
+The jobs a completion makes ready go straight to this worker while it has room (no round trip
+through the queue). It wakes on a commit in this process, on PostgreSQL ``NOTIFY``, or every poll
+interval; it also delivers inbox commands whose producer died before delivering them. On stop it
+claims nothing more, lets running jobs finish for ``shutdown_grace_seconds``, then releases the
+rest for another worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from datetime import timedelta
+
+from apg_workflow.components import ComponentRegistry
+from apg_workflow.engine.commands import CompleteJob, FailJob
+from apg_workflow.runtime.context import Runtime
+from apg_workflow.runtime.jobs import run_job
+from apg_workflow.runtime.wakeups import wait_any
+from apg_workflow.store import Claimant, CommandRejected, Fence, JobRecord, NotFound, StaleClaim
+from apg_workflow.store import queries as q
+from apg_workflow.store.tables import commands, jobs
+
+log = logging.getLogger(__name__)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class Worker:
+    def __init__(
+        self,
+        runtime: Runtime,
+        registry: ComponentRegistry,
+        *,
+        concurrency: int | None = None,
+        name: str | None = None,
+    ) -> None:
+        self.rt = runtime
+        self.registry = registry
+        self.concurrency = concurrency or runtime.settings.worker_concurrency
+        self.name = name or worker_name()
+        self.lease = timedelta(seconds=runtime.settings.lease_seconds)
+        self._running: dict[str, tuple[asyncio.Task[None], JobRecord]] = {}
+        self._finished = asyncio.Event()
+        self._backlog = False  # the last claim filled every free slot: more jobs may be due
+        self._stopping = False
+
+    @property
+    def running(self) -> int:
+        return len(self._running)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Work until ``stop`` is set, then drain."""
+        settings = self.rt.settings
+        wake = self.rt.wakeups.jobs
+        listener = asyncio.create_task(self.rt.db.listen(q.JOBS_CHANNEL, wake.set, stop))
+        log.info("worker %s started (concurrency %d)", self.name, self.concurrency)
+        try:
+            loop = asyncio.get_running_loop()
+            next_poll = 0.0
+            while not stop.is_set():
+                polling = loop.time() >= next_poll
+                if polling:
+                    next_poll = loop.time() + settings.poll_interval_seconds
+                if polling or wake.is_set() or self._backlog:
+                    wake.clear()
+                    self._finished.clear()
+                    await self._claim_and_start()
+                    if polling and not self._backlog:
+                        await self._deliver_orphans()
+                else:
+                    self._finished.clear()
+                await wait_any(stop, wake, self._finished, timeout=next_poll - loop.time())
+        finally:
+            await self._drain(settings.shutdown_grace_seconds)
+            await listener
+            log.info("worker %s stopped", self.name)
+
+    async def _claim_and_start(self) -> None:
+        """Claim what fits; when it all fills up, more may wait (claim again once a job ends)."""
+        room = self.concurrency - len(self._running)
+        if room <= 0:
+            self._backlog = True
+            return
+        now = self.rt.clock()
+        try:
+            claimed = await self.rt.db.transaction(
+                lambda conn: q.claim_jobs(conn, worker=self.name, now=now, until=now + self.lease, limit=room)
+            )
+        except Exception:
+            log.exception("claiming jobs failed; trying again")
+            await asyncio.sleep(self.rt.settings.poll_interval_seconds)
+            return
+        for job in claimed:
+            self._start(job)
+        self._backlog = len(claimed) == room
+
+    def _start(self, job: JobRecord) -> None:
+        task = asyncio.create_task(self._work(job), name=f"job {job.id}")
+        self._running[job.id] = (task, job)
+
+    async def _work(self, job: JobRecord) -> None:
+        try:
+            result = await run_job(
+                self.registry, job, timeout=self.rt.settings.job_timeout_seconds, clock=self.rt.clock
+            )
+            await self._report(job, result)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("job %s: reporting its result failed; it runs again when its lease ends", job.id)
+        finally:
+            self._running.pop(job.id, None)
+            self._finished.set()
+
+    async def _report(self, job: JobRecord, result: CompleteJob | FailJob) -> None:
+        fence = Fence(jobs, job.id, job.claims)
+        room = 0 if self._stopping else self.concurrency - len(self._running) + 1
+        claimant = Claimant(self.name, room, self.lease) if room > 0 else None
+        transitions = self.rt.transitions
+        try:
+            outcome = await transitions.apply(job.execution_id, result, fence=fence, claimant=claimant)
+        except StaleClaim as exc:
+            log.info("%s; its result is dropped", exc.message)
+            return
+        except (CommandRejected, NotFound) as exc:
+            if isinstance(result, CompleteJob) and isinstance(exc, CommandRejected):
+                # The result could not be stored (not JSON data): the attempt fails without retry.
+                failure = FailJob(
+                    job_id=job.id,
+                    attempt=job.attempt,
+                    message=f"the result could not be stored: {exc.reason}",
+                    retryable=False,
+                )
+                await self._report(job, failure)
+                return
+            log.info("job %s refused by its execution (%s); dropped", job.id, exc.message)
+            await transitions.discard(fence)
+            return
+        for next_job in outcome.claimed:
+            self._start(next_job)
+
+    async def _deliver_orphans(self) -> None:
+        """Inbox commands left behind by a process that died before delivering them."""
+        now = self.rt.clock()
+        try:
+            claims = await self.rt.db.transaction(
+                lambda conn: q.claim_rows(
+                    conn, commands, worker=self.name, now=now, until=now + self.lease, limit=100
+                )
+            )
+            for claim in claims:
+                await self.rt.transitions.deliver_claimed(claim)
+        except Exception:
+            log.exception("delivering inbox commands failed; trying again later")
+
+    async def _drain(self, grace: float) -> None:
+        self._stopping = True
+        if self._running:
+            log.info(
+                "worker %s: waiting up to %gs for %d running job(s)", self.name, grace, len(self._running)
+            )
+            await asyncio.wait([task for task, _ in self._running.values()], timeout=grace)
+        left = list(self._running.values())
+        for task, _ in left:
+            task.cancel()
+        await asyncio.gather(*(task for task, _ in left), return_exceptions=True)
+        if left:
+            ids = [job.id for _, job in left]
+            now = self.rt.clock()
+            await self.rt.db.transaction(lambda conn: q.release(conn, jobs, ids, worker=self.name, now=now))
+            log.info("worker %s released %d job(s)", self.name, len(ids))
+
+
+__all__ = ["Worker", "worker_name"]

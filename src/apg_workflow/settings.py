@@ -1,0 +1,60 @@
+"""Process settings, read from the environment (``APG_``-prefixed variables, plus ``DATABASE_URL``).
+
+The entry point builds one :class:`Settings` and passes it down; nothing reads the environment or
+connects to anything at import time.
+"""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///./apg-workflow.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="APG_", extra="ignore", frozen=True, populate_by_name=True)
+
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL,
+        validation_alias=AliasChoices("DATABASE_URL", "APG_DATABASE_URL"),
+        description="sqlite:///path/to/file.db (the default, in the working directory) or "
+        "postgresql://user:password@host:port/database.",
+    )
+    tenant: str = Field("default", description="The tenant the command-line commands act for.")
+    log_level: str = Field("INFO", description="Logging level of the long-running commands.")
+    database_pool_size: int = Field(10, ge=1, description="Connections per process (PostgreSQL).")
+
+    worker_concurrency: int = Field(10, ge=1, le=10_000, description="Jobs one worker runs at once.")
+    job_timeout_seconds: float = Field(300.0, gt=0, description="A component call running longer fails.")
+    lease_margin_seconds: float = Field(
+        30.0, gt=0, description="A claimed job is claimable again this long after its timeout."
+    )
+    poll_interval_seconds: float = Field(
+        1.0, gt=0, description="How often workers and the timer poller look for due work without a wake-up."
+    )
+    shutdown_grace_seconds: float = Field(
+        30.0, ge=0, description="On SIGTERM, how long running jobs may finish before they are released."
+    )
+    message_ttl_seconds: float = Field(
+        3600.0, ge=0, description="How long a message that matched no subscription is buffered."
+    )
+    outbox_retention_seconds: float = Field(
+        7 * 24 * 3600.0, gt=0, description="Undelivered outbox events older than this are dropped."
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        scheme = value.split(":", 1)[0].split("+", 1)[0]
+        if scheme not in ("sqlite", "postgresql", "postgres"):
+            raise ValueError(f"DATABASE_URL must start with sqlite:// or postgresql:// (got '{scheme}://…')")
+        return value
+
+    @property
+    def lease_seconds(self) -> float:
+        """How long a claim holds a job: its timeout plus a margin, so no heartbeat is needed."""
+        return self.job_timeout_seconds + self.lease_margin_seconds
+
+
+__all__ = ["DEFAULT_DATABASE_URL", "Settings"]

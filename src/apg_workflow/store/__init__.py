@@ -1,0 +1,58 @@
+"""Persistence (SQLAlchemy 2 async) on SQLite or PostgreSQL, chosen by the database URL.
+
+:class:`Database` owns the engine and the transaction discipline; :class:`Transitions` applies
+engine commands durably (one step, one transaction); :mod:`.queries` holds the hot-path SQL;
+:mod:`.reads` the listings. Schema migrations: :func:`upgrade` (Alembic, shipped here).
+"""
+
+from apg_workflow.store.db import Database
+from apg_workflow.store.definitions import Trigger, deploy_txn, find_version
+from apg_workflow.store.effects import Claimant, Outgoing
+from apg_workflow.store.errors import CommandRejected, NotFound, StaleClaim, StoreError
+from apg_workflow.store.messages import broadcast_signal, correlate_message
+from apg_workflow.store.migrate import upgrade
+from apg_workflow.store.programs import Compiler, ProgramCache
+from apg_workflow.store.records import (
+    Claim,
+    Deployment,
+    ExecutionRecord,
+    IncidentRecord,
+    JobRecord,
+    Page,
+    Source,
+    TaskRecord,
+)
+from apg_workflow.store.starts import Started, start_execution
+from apg_workflow.store.transitions import Fence, Outcome, Transitions, utcnow
+
+__all__ = [
+    "Claim",
+    "Claimant",
+    "CommandRejected",
+    "Compiler",
+    "Database",
+    "Deployment",
+    "ExecutionRecord",
+    "Fence",
+    "IncidentRecord",
+    "JobRecord",
+    "NotFound",
+    "Outcome",
+    "Outgoing",
+    "Page",
+    "ProgramCache",
+    "Source",
+    "StaleClaim",
+    "Started",
+    "StoreError",
+    "TaskRecord",
+    "Transitions",
+    "Trigger",
+    "broadcast_signal",
+    "correlate_message",
+    "deploy_txn",
+    "find_version",
+    "start_execution",
+    "upgrade",
+    "utcnow",
+]

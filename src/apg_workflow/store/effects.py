@@ -1,0 +1,391 @@
+"""What the durable runtime does with each effect of a step: rows in the same transaction as the new
+state. The counterpart of :func:`apg_workflow.engine.memory_driver.effect_handlers`.
+
+Keyed rows (jobs, timers, user tasks, incidents) are collected per id, last change wins, and
+written once at :meth:`StepWriter.flush`; history and outbox rows are appended in one statement
+each. Subscriptions and routing act at once, so that a later effect of the same step sees them.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from apg_workflow.engine import commands as c
+from apg_workflow.engine import effects as e
+from apg_workflow.engine.program import Program
+from apg_workflow.model import Activity
+from apg_workflow.store import queries as q
+from apg_workflow.store import routing
+from apg_workflow.store.codec import command_to_json
+from apg_workflow.store.records import ExecutionRow, JobRecord
+from apg_workflow.store.tables import incidents, jobs, subscriptions, timers, user_tasks
+
+# History events that leave through the outbox, by the name subscribers know them by.
+_EXECUTION_EVENTS = {"execution.started", "execution.completed", "execution.failed", "execution.cancelled"}
+_ACTIVITY_EVENTS = {
+    "element.activated": "task.created",
+    "element.completed": "task.completed",
+    "element.failed": "task.failed",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Claimant:
+    """A worker that takes the jobs a step makes ready, up to ``slots`` of them, for ``lease``."""
+
+    worker: str
+    slots: int
+    lease: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A command written to the inbox for another execution, to deliver after the commit."""
+
+    command_id: int
+    execution_id: str
+
+
+class Inbox:
+    """Writes commands for other executions to the command inbox, remembering them for delivery."""
+
+    def __init__(self, conn: AsyncConnection, tenant_id: str, now: datetime, grace: timedelta) -> None:
+        self.conn = conn
+        self.tenant_id = tenant_id
+        self.now = now
+        self.grace = grace
+        self.outgoing: list[Outgoing] = []
+
+    async def send(self, execution_id: str, command: c.Command) -> None:
+        command_id = await q.insert_command(
+            self.conn,
+            tenant_id=self.tenant_id,
+            execution_id=execution_id,
+            command=command_to_json(command),
+            due_at=self.now + self.grace,
+            now=self.now,
+        )
+        self.outgoing.append(Outgoing(command_id, execution_id))
+
+
+class StepWriter:
+    """Collects the rows of the steps applied to one locked execution in one transaction."""
+
+    def __init__(
+        self,
+        conn: AsyncConnection,
+        row: ExecutionRow,
+        program: Program,
+        now: datetime,
+        *,
+        message_ttl: timedelta,
+        inbox_grace: timedelta,
+        claimant: Claimant | None,
+    ) -> None:
+        self.conn = conn
+        self.row = row
+        self.program = program
+        self.now = now
+        self.message_ttl = message_ttl
+        self.claimant = claimant
+        self.local: deque[c.Command] = deque()  # commands for this execution, applied in this transaction
+        self.inbox = Inbox(conn, row.tenant_id, now, inbox_grace)
+        self.claimed: list[JobRecord] = []
+        self.jobs_ready = False
+        self.timer_set: datetime | None = None
+        self._jobs: dict[str, dict[str, Any] | None] = {}
+        self._timers: dict[str, dict[str, Any] | None] = {}
+        self._tasks: dict[str, dict[str, Any]] = {}
+        self._task_status: dict[str, tuple[str, Mapping[str, Any] | None]] = {}
+        self._incidents: dict[str, dict[str, Any]] = {}
+        self._resolved: list[str] = []
+        self._history: list[dict[str, Any]] = []
+        self._outbox: list[dict[str, Any]] = []
+        self._handlers: dict[type[e.Effect], Callable[[Any], Any]] = {
+            e.CreateJob: self._create_job,
+            e.CancelJob: lambda x: self._jobs.__setitem__(x.job_id, None),
+            e.CreateUserTask: self._create_task,
+            e.CancelUserTask: lambda x: self._set_task(x.task_id, "cancelled", None),
+            e.SetTimer: self._set_timer,
+            e.CancelTimer: lambda x: self._timers.__setitem__(x.timer_id, None),
+            e.SubscribeMessage: self._subscribe_message,
+            e.SubscribeSignal: self._subscribe_signal,
+            e.Unsubscribe: lambda x: q.delete_ids(conn, subscriptions, [x.subscription_id]),
+            e.ThrowMessage: self._throw_message,
+            e.ThrowSignal: self._throw_signal,
+            e.StartChild: self._start_child,
+            e.CancelChild: lambda x: self.send(
+                x.call_id, c.Cancel(reason="the calling activity was cancelled")
+            ),
+            e.OpenIncident: self._open_incident,
+            e.ResolveIncident: lambda x: self._resolved.append(x.incident_id),
+            e.History: self._record,
+            e.ExecutionCompleted: self._ended,
+            e.ExecutionFailed: self._ended,
+            e.ExecutionCancelled: lambda x: None,
+        }
+
+    async def apply(self, effect: e.Effect) -> None:
+        result = self._handlers[type(effect)](effect)
+        if result is not None:
+            await result
+
+    async def forget(self, command: c.Command, waits: Mapping[str, Any]) -> None:
+        """Drop what the command consumed, once the execution no longer waits on it (a job done,
+        a task completed, a one-off timer fired, a message received)."""
+        if isinstance(command, c.CompleteJob | c.FailJob):
+            if command.job_id not in waits:
+                self._jobs[command.job_id] = None
+        elif isinstance(command, c.CompleteUserTask):
+            if command.task_id not in waits:
+                self._set_task(command.task_id, "completed", dict(command.variables))
+        elif isinstance(command, c.FireTimer):
+            if command.timer_id not in waits:
+                self._timers[command.timer_id] = None
+        elif (
+            isinstance(command, c.CorrelateMessage | c.BroadcastSignal)
+            and command.subscription_id not in waits
+        ):
+            await q.delete_ids(self.conn, subscriptions, [command.subscription_id])
+
+    async def send(self, execution_id: str, command: c.Command) -> None:
+        if execution_id == self.row.id:
+            self.local.append(command)
+        else:
+            await self.inbox.send(execution_id, command)
+
+    @property
+    def outgoing(self) -> list[Outgoing]:
+        return self.inbox.outgoing
+
+    async def flush(self) -> None:
+        conn = self.conn
+        await q.delete_ids(conn, jobs, [k for k, v in self._jobs.items() if v is None])
+        live = [v for v in self._jobs.values() if v is not None]
+        await q.upsert(conn, jobs, [v for v in live if v["claimed_by"] is None])
+        await q.upsert(conn, jobs, [v for v in live if v["claimed_by"] is not None])
+        await q.delete_ids(conn, timers, [k for k, v in self._timers.items() if v is None])
+        await q.upsert(conn, timers, [v for v in self._timers.values() if v is not None])
+        await q.insert_rows(conn, user_tasks, list(self._tasks.values()))
+        for task_id, (status, result) in self._task_status.items():
+            await q.set_task_status(conn, task_id, status, self.now, result)
+        await q.upsert(conn, incidents, list(self._incidents.values()))
+        for incident_id in self._resolved:
+            await q.resolve_incident(conn, incident_id, self.now)
+        await q.insert_history(conn, self._history)
+        await q.insert_outbox(conn, self._outbox)
+        if self.jobs_ready:
+            await q.notify_jobs(conn)
+
+    # Effects ----------------------------------------------------------------------------------
+
+    def _create_job(self, x: e.CreateJob) -> None:
+        due = x.run_at if x.run_at is not None and x.run_at > self.now else self.now
+        row: dict[str, Any] = {
+            "id": x.job_id,
+            "tenant_id": self.row.tenant_id,
+            "execution_id": self.row.id,
+            "element_id": x.element_id,
+            "component_type": x.component_type,
+            "implementation": x.implementation,
+            "config": dict(x.config),
+            "variables": x.variables,
+            "retry": x.retry,
+            "attempt": x.attempt,
+            "run_at": x.run_at,
+            "due_at": due,
+            "claimed_by": None,
+            "created_at": self.now,
+        }
+        claimant = self.claimant
+        if claimant is not None and due <= self.now and len(self.claimed) < claimant.slots:
+            row |= {"due_at": self.now + claimant.lease, "claimed_by": claimant.worker, "claims": 1}
+            self.claimed.append(JobRecord.from_row(row))
+        elif due <= self.now:
+            self.jobs_ready = True
+        self._jobs[x.job_id] = row
+
+    def _create_task(self, x: e.CreateUserTask) -> None:
+        self._tasks[x.task_id] = {
+            "id": x.task_id,
+            "tenant_id": self.row.tenant_id,
+            "execution_id": self.row.id,
+            "element_id": x.element_id,
+            "name": x.name,
+            "assignee": x.assignee,
+            "candidate_users": list(x.candidate_users),
+            "candidate_groups": list(x.candidate_groups),
+            "form": x.form,
+            "due_at": x.due_at,
+            "priority": x.priority,
+            "variables": x.variables,
+            "status": "open",
+            "result": None,
+            "created_at": self.now,
+            "completed_at": None,
+        }
+
+    def _set_task(self, task_id: str, status: str, result: Mapping[str, Any] | None) -> None:
+        created = self._tasks.get(task_id)
+        if created is not None:
+            created |= {"status": status, "result": result, "completed_at": self.now}
+        else:
+            self._task_status[task_id] = (status, result)
+
+    def _set_timer(self, x: e.SetTimer) -> None:
+        self._timers[x.timer_id] = {
+            "id": x.timer_id,
+            "tenant_id": self.row.tenant_id,
+            "execution_id": self.row.id,
+            "element_id": x.element_id,
+            "fire_at": x.due_at,
+            "due_at": x.due_at,
+            "claimed_by": None,
+            "created_at": self.now,
+        }
+        self.timer_set = x.due_at if self.timer_set is None else min(self.timer_set, x.due_at)
+
+    async def _subscribe_message(self, x: e.SubscribeMessage) -> None:
+        await routing.subscribe_message(
+            self.conn,
+            tenant_id=self.row.tenant_id,
+            execution_id=self.row.id,
+            subscription_id=x.subscription_id,
+            element_id=x.element_id,
+            name=x.message_name,
+            correlation_key=x.correlation_key,
+            now=self.now,
+            send=self.send,
+        )
+
+    async def _subscribe_signal(self, x: e.SubscribeSignal) -> None:
+        await q.insert_rows(
+            self.conn,
+            subscriptions,
+            [
+                routing.subscription_row(
+                    self.row.tenant_id,
+                    self.row.id,
+                    x.subscription_id,
+                    x.element_id,
+                    "signal",
+                    x.signal_name,
+                    None,
+                    self.now,
+                )
+            ],
+        )
+
+    async def _throw_message(self, x: e.ThrowMessage) -> None:
+        await routing.route_message(
+            self.conn,
+            tenant_id=self.row.tenant_id,
+            name=x.message_name,
+            correlation_key=x.correlation_key,
+            variables=x.variables,
+            now=self.now,
+            ttl=self.message_ttl,
+            send=self.send,
+        )
+
+    async def _throw_signal(self, x: e.ThrowSignal) -> None:
+        await routing.route_signal(
+            self.conn,
+            tenant_id=self.row.tenant_id,
+            name=x.signal_name,
+            variables=x.variables,
+            now=self.now,
+            send=self.send,
+        )
+
+    async def _start_child(self, x: e.StartChild) -> None:
+        child = routing.pending_execution(
+            x.call_id,
+            self.row.tenant_id,
+            self.row.workflow_id,
+            self.row.version_id,
+            x.called_element,
+            x.business_key,
+            self.now,
+            parent_id=self.row.id,
+            root_id=self.row.root_id,
+        )
+        await q.insert_execution(self.conn, child)
+        await self.send(
+            x.call_id,
+            c.Start(
+                execution_id=x.call_id,
+                process_id=x.called_element,
+                variables=x.variables,
+                business_key=x.business_key,
+            ),
+        )
+
+    def _open_incident(self, x: e.OpenIncident) -> None:
+        self._incidents[x.incident_id] = {
+            "id": x.incident_id,
+            "tenant_id": self.row.tenant_id,
+            "execution_id": self.row.id,
+            "element_id": x.element_id,
+            "message": x.message,
+            "status": "open",
+            "created_at": self.now,
+            "resolved_at": None,
+        }
+
+    def _record(self, x: e.History) -> None:
+        data = x.to_dict()
+        self._history.append(
+            {
+                "tenant_id": self.row.tenant_id,
+                "execution_id": self.row.id,
+                "at": x.at,
+                "event": x.event,
+                "element_id": x.element_id,
+                "instance_id": x.instance_id,
+                "data": data["data"],
+            }
+        )
+        event = x.event if x.event in _EXECUTION_EVENTS else _ACTIVITY_EVENTS.get(x.event)
+        if event is None or (event.startswith("task.") and not self._is_activity(x.element_id)):
+            return
+        self._outbox.append(
+            {
+                "tenant_id": self.row.tenant_id,
+                "execution_id": self.row.id,
+                "event": event,
+                "payload": {
+                    "execution_id": self.row.id,
+                    "element_id": x.element_id,
+                    "at": data["at"],
+                    "data": data["data"],
+                },
+                "created_at": self.now,
+            }
+        )
+
+    def _is_activity(self, element_id: str | None) -> bool:
+        if element_id is None:
+            return False
+        info = self.program.process(self.row.process_id).nodes.get(element_id)
+        return info is not None and isinstance(info.node, Activity)
+
+    async def _ended(self, x: e.ExecutionCompleted | e.ExecutionFailed) -> None:
+        if self.row.parent_id is None:
+            return
+        if isinstance(x, e.ExecutionCompleted):
+            await self.send(self.row.parent_id, c.ChildCompleted(call_id=self.row.id, variables=x.variables))
+        else:
+            await self.send(
+                self.row.parent_id,
+                c.ChildFailed(call_id=self.row.id, message=x.error, error_code=x.error_code),
+            )
+
+
+__all__ = ["Claimant", "Inbox", "Outgoing", "StepWriter"]

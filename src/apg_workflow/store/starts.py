@@ -1,0 +1,113 @@
+"""Starting executions, idempotently: a start with a business key (per workflow) or a request id
+that was seen before returns the execution it started then."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from apg_workflow.engine import commands as c
+from apg_workflow.store import queries as q
+from apg_workflow.store.definitions import find_version
+from apg_workflow.store.errors import CommandRejected, NotFound
+from apg_workflow.store.routing import new_execution_id, pending_execution
+from apg_workflow.store.tables import executions, requests
+from apg_workflow.store.transitions import Outcome, Transitions
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    execution_id: str
+    status: str
+    created: bool  # False: an earlier start with the same business key or request id
+
+
+async def start_execution(
+    transitions: Transitions,
+    *,
+    tenant_id: str,
+    key: str,
+    version: int | None = None,
+    variables: Mapping[str, Any] | None = None,
+    business_key: str | None = None,
+    request_id: str | None = None,
+) -> Started:
+    """Create an execution of workflow ``key`` and run its first step, in one transaction."""
+    execution_id = new_execution_id()  # chosen once, so that a retried transaction reuses it
+
+    async def work(conn: AsyncConnection) -> Started | Outcome:
+        earlier = await _earlier(conn, tenant_id, key, business_key, request_id)
+        if earlier is not None:
+            return earlier
+        found = await find_version(conn, tenant_id, key, version)
+        if found is None:
+            raise NotFound("workflow", key if version is None else f"{key} version {version}")
+        now = transitions.clock()
+        await q.insert_execution(
+            conn, pending_execution(execution_id, tenant_id, found[0], found[1], None, business_key, now)
+        )
+        row = await q.lock_execution(conn, execution_id)
+        assert row is not None
+        command = c.Start(
+            execution_id=execution_id, variables=dict(variables or {}), business_key=business_key
+        )
+        outcome = await transitions.step_txn(conn, row, command)
+        if outcome.rejected is not None:
+            raise CommandRejected(execution_id, outcome.rejected)  # rolls the new row back
+        if request_id is not None:
+            await conn.execute(
+                insert(requests).values(
+                    tenant_id=tenant_id, key=request_id, result={"execution_id": execution_id}, created_at=now
+                )
+            )
+        return outcome
+
+    try:
+        result = await transitions.db.transaction(work)
+    except IntegrityError:  # a concurrent start with the same business key or request id won
+        result = await transitions.db.read(
+            lambda conn: _earlier(conn, tenant_id, key, business_key, request_id)
+        )
+        if result is None:
+            raise
+    if isinstance(result, Started):
+        return result
+    await transitions.committed(result)
+    return Started(execution_id, result.status, created=True)
+
+
+async def _earlier(
+    conn: AsyncConnection, tenant_id: str, key: str, business_key: str | None, request_id: str | None
+) -> Started | None:
+    x = executions.c
+    if request_id is not None:
+        stmt = select(requests.c.result).where(
+            requests.c.tenant_id == tenant_id, requests.c.key == request_id
+        )
+        result = (await conn.execute(stmt)).scalar_one_or_none()
+        if result is not None:
+            status = (
+                await conn.execute(select(x.status).where(x.id == result["execution_id"]))
+            ).scalar_one_or_none()
+            return Started(result["execution_id"], status or "unknown", created=False)
+    if business_key is not None:
+        found = await find_version(conn, tenant_id, key, None)
+        if found is not None:
+            stmt = select(x.id, x.status).where(
+                x.tenant_id == tenant_id,
+                x.workflow_id == found[0],
+                x.business_key == business_key,
+                x.parent_id.is_(None),
+            )
+            row = (await conn.execute(stmt)).first()
+            if row is not None:
+                return Started(row.id, row.status, created=False)
+    return None
+
+
+__all__ = ["Started", "start_execution"]
