@@ -8,6 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -37,9 +38,18 @@ class ComponentContext:
     logger: logging.Logger | logging.LoggerAdapter[logging.Logger]
     deadline: datetime | None = None
     cancelled: asyncio.Event = field(default_factory=asyncio.Event)
-    secrets: Callable[[str], Mapping[str, Any]] | None = None
+    connections: Callable[[str], Mapping[str, Any]] | None = None
+    storage_root: Path | None = None
     clock: Callable[[], datetime] = _utcnow
     sleeper: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+    def connection(self, name: str) -> Mapping[str, Any]:
+        """The named connection's settings, secrets decrypted (never log or return them)."""
+        if self.connections is None:
+            raise ConfigurationError(
+                f"connection '{name}' is not available here: no connections are configured"
+            )
+        return self.connections(name)
 
     def now(self) -> datetime:
         return self.clock()
