@@ -7,6 +7,7 @@ and call activities in :mod:`~apg_workflow.engine.subprocess`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from apg_workflow.engine import loops, scopes, timers, tokens, triggers
@@ -15,6 +16,7 @@ from apg_workflow.engine.context import Ctx, Fault
 from apg_workflow.engine.effects import CreateUserTask, ThrowMessage
 from apg_workflow.model import (
     Expression,
+    FlowNode,
     ManualTask,
     MessageDefinition,
     ReceiveTask,
@@ -35,6 +37,16 @@ class ActivityBehaviour(Behaviour):
     """An activity: a loop or multi-instance body hands over to :mod:`~apg_workflow.engine.loops`;
     otherwise input mappings fill a local scope, boundary events subscribe, and :meth:`run` does
     the work."""
+
+    def arrive(self, ctx: Ctx, scope: str, info: NodeInfo, flow_id: str | None) -> None:
+        inst_id = tokens.activate(ctx, scope, info)
+        if not info.plain:
+            self.begin(ctx, inst_id, info)
+            return
+        try:  # what begin and start come to without inputs, loop or boundary events
+            self.run(ctx, inst_id, info)
+        except Fault as fault:
+            tokens.open_incident(ctx, inst_id, str(fault), "start")
 
     def start(self, ctx: Ctx, inst_id: str, info: NodeInfo) -> None:
         inst = ctx.state["instances"][inst_id]
@@ -80,10 +92,17 @@ def reading_scope(ctx: Ctx, inst_id: str) -> str:
 def inputs_or_all(ctx: Ctx, inst_id: str, info: NodeInfo) -> dict[str, Any]:
     """What an activity hands to a worker, a person or a called process: its mapped inputs when it
     has input mappings, else every variable it sees."""
-    scope = reading_scope(ctx, inst_id)
+    inst = ctx.instances[inst_id]
+    scope = inst.get("own") or inst["scope"]
     if info.node.inputs:
-        return scopes.clone(ctx.state["scopes"][scope]["variables"])
-    return scopes.clone(scopes.visible(ctx, scope))
+        return scopes.clone(ctx.scopes[scope]["variables"])  # type: ignore[no-any-return]
+    return scopes.clone(scopes.visible(ctx, scope))  # type: ignore[no-any-return]
+
+
+class TaskBehaviour(ActivityBehaviour):
+    """A task without a kind (or one the engine completes at once)."""
+
+    immediate = True
 
 
 class ScriptBehaviour(ActivityBehaviour):
@@ -91,33 +110,43 @@ class ScriptBehaviour(ActivityBehaviour):
     it deletes (``del x``) are removed. With ``result_variable`` the script is an expression whose
     value is stored there."""
 
-    def run(self, ctx: Ctx, inst_id: str, info: NodeInfo) -> None:
-        node = info.node
+    immediate = True
+
+    def prepare(self, node: FlowNode) -> str | Fault | None:
+        """The text to run, ``None`` for no script, or the fault of a script in another language."""
         assert isinstance(node, ScriptTask)
         script = node.script
         if script is None or not script.text.strip():
-            tokens.complete(ctx, inst_id)
-            return
+            return None
         if script.format and "python" not in script.format.lower():
-            raise Fault(f"{node.label}: scripts in '{script.format}' are not run; write Python")
-        scope = reading_scope(ctx, inst_id)
+            return Fault(f"{node.label}: scripts in '{script.format}' are not run; write Python")
+        return script.text
+
+    def run(self, ctx: Ctx, inst_id: str, info: NodeInfo) -> None:
+        tokens.complete(ctx, inst_id, self.passing(ctx, reading_scope(ctx, inst_id), info, inst_id))
+
+    def passing(self, ctx: Ctx, scope: str, info: NodeInfo, inst_id: str) -> Mapping[str, Any] | None:
+        text = info.prepared
+        if text is None:
+            return None
+        if isinstance(text, Fault):
+            raise Fault(*text.args)
+        node = info.node
+        assert isinstance(node, ScriptTask)
         before = scopes.visible(ctx, scope)
         sandbox = ctx.program.sandbox
         try:  # the sandbox copies what the script may change: ``before`` stays as it was
             if node.result_variable:
-                after = {
-                    **before,
-                    node.result_variable: sandbox.evaluate(script.text, None, before, now=ctx.now),
-                }
+                after = {**before, node.result_variable: sandbox.evaluate(text, None, before, now=ctx.now)}
             else:
-                after = sandbox.execute(script.text, before, now=ctx.now)
+                after = sandbox.execute(text, before, now=ctx.now)
         except Exception as exc:  # whatever the user's script raised, reported by the sandbox
             raise Fault(f"script of {node.label} failed: {exc}") from None
         changed = {k: v for k, v in after.items() if k not in before or before[k] != v}
         deleted = [k for k in before if k not in after]
         if deleted:
             scopes.delete(ctx, scope, deleted, info.id, inst_id)
-        tokens.complete(ctx, inst_id, changed)
+        return changed
 
 
 class UserTaskBehaviour(ActivityBehaviour):
@@ -125,14 +154,17 @@ class UserTaskBehaviour(ActivityBehaviour):
 
     def run(self, ctx: Ctx, inst_id: str, info: NodeInfo) -> None:
         node = info.node
-        scope = reading_scope(ctx, inst_id)
-        assignee = candidate_users = candidate_groups = None
-        due = priority = form = None
+        inst = ctx.instance(inst_id)
+        scope = inst.get("own") or inst["scope"]
+        assignee = due = priority = form = None
+        candidate_users: tuple[str, ...] = ()
+        candidate_groups: tuple[str, ...] = ()
         if isinstance(node, UserTask):
             assignment = node.assignment
-            assignee = _text(ctx, assignment.assignee, scope, "assignee")
-            candidate_users = _names(ctx, assignment.candidate_users, scope)
-            candidate_groups = _names(ctx, assignment.candidate_groups, scope)
+            if assignment.assignee or assignment.candidate_users or assignment.candidate_groups:
+                assignee = _text(ctx, assignment.assignee, scope, "assignee")
+                candidate_users = _names(ctx, assignment.candidate_users, scope)
+                candidate_groups = _names(ctx, assignment.candidate_groups, scope)
             if node.due:
                 value = _value(ctx, node.due, scope, "due date")
                 try:
@@ -144,15 +176,15 @@ class UserTaskBehaviour(ActivityBehaviour):
                 form = {"key": node.form.key, "schema": thaw(node.form.schema) if node.form.schema else None}
         task_id = ctx.external_id()
         ctx.add_wait(task_id, {"kind": "task", "role": "self", "element": info.id, "instance": inst_id})
-        ctx.record("instances", inst_id)["wait"] = task_id
-        ctx.emit(
+        inst["wait"] = task_id
+        ctx.effects.append(
             CreateUserTask(
                 task_id=task_id,
                 element_id=info.id,
                 name=node.name,
                 assignee=assignee,
-                candidate_users=candidate_users or (),
-                candidate_groups=candidate_groups or (),
+                candidate_users=candidate_users,
+                candidate_groups=candidate_groups,
                 form=form,
                 due_at=due,
                 priority=priority,
@@ -221,7 +253,7 @@ class SendBehaviour(ActivityBehaviour):
         tokens.complete(ctx, inst_id)
 
 
-register(Task, ActivityBehaviour())
+register(Task, TaskBehaviour())
 register(ScriptTask, ScriptBehaviour())
 register(UserTask, UserTaskBehaviour())
 register(ManualTask, UserTaskBehaviour())

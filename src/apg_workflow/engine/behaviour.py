@@ -22,6 +22,16 @@ class Behaviour:
     """The default life of an element: a token arrives, an instance starts, work happens, and the
     instance completes (at once, or when what it waits for is done)."""
 
+    immediate = False
+    """Whether an instance's whole work is :meth:`passing` and it then completes at once, so that
+    a token passes a node of this kind without inputs, outputs, loop or boundary events without
+    an instance record (see :func:`~apg_workflow.engine.tokens.pass_through`)."""
+
+    def prepare(self, node: FlowNode) -> Any:
+        """What the behaviour works out once per node when a program is compiled (kept as
+        ``NodeInfo.prepared``)."""
+        return None
+
     def arrive(self, ctx: Ctx, scope: str, info: NodeInfo, flow_id: str | None) -> None:
         inst_id = tokens.activate(ctx, scope, info)
         self.begin(ctx, inst_id, info)
@@ -36,12 +46,23 @@ class Behaviour:
     def start(self, ctx: Ctx, inst_id: str, info: NodeInfo) -> None:
         tokens.complete(ctx, inst_id)
 
+    def passing(self, ctx: Ctx, scope: str, info: NodeInfo, inst_id: str) -> Mapping[str, Any] | None:
+        """The work of an ``immediate`` instance, reading variables in ``scope``: what :meth:`start`
+        does before it completes the instance. Returns the variables the work changed."""
+        return None
+
     def resume(self, ctx: Ctx, wait_id: str, wait: Mapping[str, Any], variables: Mapping[str, Any]) -> None:
         """What the instance waited on (its own job, task, timer, message, …) happened."""
         instance = wait["instance"]
-        ctx.remove("waits", wait_id)
-        ctx.record("instances", instance).pop("wait", None)
+        ctx.waits.pop(wait_id, None)
+        ctx.instance(instance).pop("wait", None)
         tokens.complete(ctx, instance, variables)
+
+
+class Pass(Behaviour):
+    """An element that does nothing but pass the token on (none events, link catch events)."""
+
+    immediate = True
 
 
 class Unsupported(Behaviour):

@@ -10,9 +10,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from apg_workflow.engine.frozen import quick_init
 from apg_workflow.model import EMPTY
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Start:
     """Start an execution of ``process_id`` (default: the program's main process).
@@ -28,6 +30,7 @@ class Start:
     start_event_id: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CompleteJob:
     job_id: str
@@ -35,6 +38,7 @@ class CompleteJob:
     variables: Mapping[str, Any] = EMPTY
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FailJob:
     """A job attempt failed. With ``error_code`` it threw a BPMN error that boundary events may catch;
@@ -49,29 +53,34 @@ class FailJob:
     jitter: float = 0.5
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CompleteUserTask:
     task_id: str
     variables: Mapping[str, Any] = EMPTY
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FireTimer:
     timer_id: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CorrelateMessage:
     subscription_id: str
     variables: Mapping[str, Any] = EMPTY
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BroadcastSignal:
     subscription_id: str
     variables: Mapping[str, Any] = EMPTY
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ChildCompleted:
     """The execution a call activity started (``call_id``) completed with ``variables``."""
@@ -80,6 +89,7 @@ class ChildCompleted:
     variables: Mapping[str, Any] = EMPTY
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ChildFailed:
     """The called execution failed; with ``error_code`` its uncaught BPMN error is rethrown here."""
@@ -89,11 +99,13 @@ class ChildFailed:
     error_code: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Cancel:
     reason: str = "cancelled"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RetryIncident:
     """Retry what failed, after setting ``variables`` where the failed element reads them."""
@@ -102,6 +114,7 @@ class RetryIncident:
     variables: Mapping[str, Any] | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Modify:
     """Operator token moves: cancel every instance of ``cancel`` elements, then activate the
@@ -126,3 +139,19 @@ Command = (
     | RetryIncident
     | Modify
 )
+
+# The field of a command naming the wait (job, user task, timer, subscription) it reports on.
+_WAIT_FIELDS: dict[type, str] = {
+    CompleteJob: "job_id",
+    FailJob: "job_id",
+    CompleteUserTask: "task_id",
+    FireTimer: "timer_id",
+    CorrelateMessage: "subscription_id",
+    BroadcastSignal: "subscription_id",
+}
+
+
+def wait_of(command: Command) -> str | None:
+    """The job, user task, timer or subscription that ``command`` reports on, if any."""
+    field_name = _WAIT_FIELDS.get(type(command))
+    return None if field_name is None else getattr(command, field_name)  # type: ignore[no-any-return]

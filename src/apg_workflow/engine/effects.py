@@ -12,6 +12,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, ClassVar
 
+from apg_workflow.engine.frozen import quick_init
 from apg_workflow.model import EMPTY, FrozenDict
 
 
@@ -41,6 +42,7 @@ class Effect:
         return out
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreateJob(Effect):
     """Run a component (``component_type`` + ``config``) or a foreign ``implementation`` / topic."""
@@ -57,12 +59,14 @@ class CreateJob(Effect):
     run_at: datetime | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CancelJob(Effect):
     TYPE = "job.cancelled"
     job_id: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreateUserTask(Effect):
     TYPE = "task.created"
@@ -78,12 +82,14 @@ class CreateUserTask(Effect):
     variables: dict[str, Any]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CancelUserTask(Effect):
     TYPE = "task.cancelled"
     task_id: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SetTimer(Effect):
     TYPE = "timer.set"
@@ -92,12 +98,14 @@ class SetTimer(Effect):
     due_at: datetime
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CancelTimer(Effect):
     TYPE = "timer.cancelled"
     timer_id: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SubscribeMessage(Effect):
     TYPE = "message.subscribed"
@@ -107,6 +115,7 @@ class SubscribeMessage(Effect):
     correlation_key: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SubscribeSignal(Effect):
     TYPE = "signal.subscribed"
@@ -115,12 +124,14 @@ class SubscribeSignal(Effect):
     signal_name: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Unsubscribe(Effect):
     TYPE = "subscription.removed"
     subscription_id: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ThrowMessage(Effect):
     TYPE = "message.thrown"
@@ -130,6 +141,7 @@ class ThrowMessage(Effect):
     variables: dict[str, Any]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ThrowSignal(Effect):
     TYPE = "signal.thrown"
@@ -138,6 +150,7 @@ class ThrowSignal(Effect):
     variables: dict[str, Any]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StartChild(Effect):
     """Start ``called_element`` as a child execution whose id the caller may derive from ``call_id``."""
@@ -150,12 +163,14 @@ class StartChild(Effect):
     business_key: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CancelChild(Effect):
     TYPE = "child.cancelled"
     call_id: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OpenIncident(Effect):
     TYPE = "incident.opened"
@@ -164,12 +179,14 @@ class OpenIncident(Effect):
     message: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ResolveIncident(Effect):
     TYPE = "incident.resolved"
     incident_id: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class History(Effect):
     """One history entry: ``element.activated|completed|cancelled|failed``, ``variables.changed``,
@@ -183,12 +200,14 @@ class History(Effect):
     data: dict[str, Any] | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ExecutionCompleted(Effect):
     TYPE = "execution.completed"
     variables: dict[str, Any]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ExecutionFailed(Effect):
     """The execution failed: an uncaught BPMN error (``error_code`` set) or a fatal problem."""
@@ -199,12 +218,14 @@ class ExecutionFailed(Effect):
     element_id: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ExecutionCancelled(Effect):
     TYPE = "execution.cancelled"
     reason: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Rejected(Effect):
     """The command does not apply (stale attempt, unknown id, finished execution); state unchanged."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from apg_workflow.engine import propagation, scopes, tokens, triggers
-from apg_workflow.engine.behaviour import Behaviour, register
+from apg_workflow.engine.behaviour import Behaviour, Pass, register
 from apg_workflow.engine.context import Ctx, Fault
 from apg_workflow.engine.effects import ThrowMessage, ThrowSignal
 from apg_workflow.model import (
@@ -119,7 +119,7 @@ class LinkThrow(Behaviour):
         tokens.end(ctx, inst_id)
 
 
-PASS = Behaviour()
+PASS = Pass()
 TRIGGERS = ("timer", "message", "signal", "conditional")
 
 register(StartEvent, PASS, "none", *TRIGGERS, "error", "escalation")

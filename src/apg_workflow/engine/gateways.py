@@ -31,31 +31,43 @@ if TYPE_CHECKING:
 
 def _pass(ctx: Ctx, inst_id: str, scope: str, info: NodeInfo, flows: Sequence[SequenceFlow]) -> None:
     ctx.history("element.completed", info.id, inst_id)
-    for flow in flows:
-        tokens.push(ctx, scope, flow.target, flow.id)
-    tokens.end(ctx, inst_id)
+    tokens.end(ctx, inst_id, flows)
 
 
 class Exclusive(Behaviour):
-    """Takes the first outgoing flow whose condition holds (in model order), else the default."""
+    """Takes the first outgoing flow whose condition holds (in model order), else the default.
+
+    It decides as the token arrives, so it passes without an instance record (see
+    :func:`~apg_workflow.engine.tokens.pass_through`) unless no flow can be taken."""
+
+    def arrive(self, ctx: Ctx, scope: str, info: NodeInfo, flow_id: str | None) -> None:
+        inst_id = tokens.passing(ctx, info)
+        try:
+            flows = self._choose(ctx, scope, info)
+        except Fault as fault:
+            tokens.stuck(ctx, scope, info, inst_id, 1, str(fault), "start")
+            return
+        tokens.passed(ctx, scope, info, inst_id, flows)
 
     def start(self, ctx: Ctx, inst_id: str, info: NodeInfo) -> None:
         scope = ctx.state["instances"][inst_id]["scope"]
+        _pass(ctx, inst_id, scope, info, self._choose(ctx, scope, info))
+
+    @staticmethod
+    def _choose(ctx: Ctx, scope: str, info: NodeInfo) -> Sequence[SequenceFlow]:
         if not info.outgoing:
-            _pass(ctx, inst_id, scope, info, ())
-            return
+            return ()
         for flow in info.outgoing:
             if flow.id == info.default:
                 continue
             if flow.condition is None or scopes.evaluate(
                 ctx, flow.condition, scope, f"condition of {flow.id}"
             ):
-                _pass(ctx, inst_id, scope, info, (flow,))
-                return
+                return (flow,)
         default = [f for f in info.outgoing if f.id == info.default]
         if not default:
             raise Fault(f"no outgoing sequence flow of {info.node.label} can be taken: no condition holds")
-        _pass(ctx, inst_id, scope, info, default)
+        return default
 
 
 def _wait_at_join(ctx: Ctx, key: str, flow_id: str) -> dict[str, int]:
@@ -65,32 +77,37 @@ def _wait_at_join(ctx: Ctx, key: str, flow_id: str) -> dict[str, int]:
     return counts
 
 
-def _fire_join(ctx: Ctx, key: str, scope: str, info: NodeInfo, counts: dict[str, int]) -> str:
-    """Take one token from each incoming flow that has one; they become one instance."""
+def _take_tokens(ctx: Ctx, key: str, counts: dict[str, int]) -> int:
+    """Take one token from each incoming flow of a firing join that has one; how many were taken."""
     left = {flow: n - 1 for flow, n in counts.items() if n > 1}
     if left:
         ctx.table("joins")[key] = left
     else:
         ctx.remove("joins", key)
+    return sum(1 for n in counts.values() if n > 0)
+
+
+def _fire_join(ctx: Ctx, key: str, scope: str, info: NodeInfo, counts: dict[str, int]) -> str:
+    """The tokens taken from the incoming flows become one instance."""
+    consumed = _take_tokens(ctx, key, counts)
     inst_id = tokens.activate(ctx, scope, info)
-    consumed = sum(1 for n in counts.values() if n > 0)
     tokens.token_done(ctx, scope, consumed - 1)
     return inst_id
 
 
 class Parallel(Behaviour):
-    """Splits into every outgoing flow; joins by waiting for a token on every incoming flow."""
+    """Splits into every outgoing flow; joins by waiting for a token on every incoming flow. It
+    never waits once it has fired, so it passes without an instance record."""
 
     def arrive(self, ctx: Ctx, scope: str, info: NodeInfo, flow_id: str | None) -> None:
+        consumed = 1
         if len(info.incoming) > 1 and flow_id is not None:
             key = f"{scope}|{info.id}"
             counts = _wait_at_join(ctx, key, flow_id)
             if len(counts) < len(info.incoming):
                 return
-            inst_id = _fire_join(ctx, key, scope, info, counts)
-        else:
-            inst_id = tokens.activate(ctx, scope, info)
-        _pass(ctx, inst_id, scope, info, info.outgoing)
+            consumed = _take_tokens(ctx, key, counts)
+        tokens.passed(ctx, scope, info, tokens.passing(ctx, info), info.outgoing, consumed)
 
 
 class Inclusive(Behaviour):

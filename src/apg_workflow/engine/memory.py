@@ -73,6 +73,8 @@ class MemoryEngine(Delivery):
         self._queue: deque[tuple[str, c.Command]] = deque()
         self._ready_jobs: deque[str] = deque()
         self._effect_handlers = effect_handlers(self)
+        # Unless a subclass watches history entries, _apply keeps them itself (faster).
+        self._keeps_history = type(self).record_history is MemoryEngine.record_history
         self._count = 0
 
     # Running ---------------------------------------------------------------------------------
@@ -147,6 +149,18 @@ class MemoryEngine(Delivery):
     ) -> None:
         command = c.Modify(cancel=tuple(cancel), activate=tuple(activate), variables=dict(variables or {}))
         self._run(execution_id, command)
+
+    def discard(self, execution_id: str) -> None:
+        """Forget a finished execution (its state, history and completed elements), so that an
+        engine that runs many executions keeps only what is still useful. A running execution
+        cannot be discarded: cancel it first."""
+        state = self._states.get(execution_id)
+        if state is None:
+            raise CommandRejected(f"no execution '{execution_id}'")
+        if state["status"] == "running":
+            raise CommandRejected(f"execution '{execution_id}' is running: cancel it before discarding it")
+        for registry in (self._states, self._history, self._completed, self._programs, self._parent):
+            registry.pop(execution_id, None)
 
     # Time ------------------------------------------------------------------------------------
 
@@ -258,7 +272,8 @@ class MemoryEngine(Delivery):
         if execution_id not in self._programs:
             raise CommandRejected(f"no execution '{execution_id}'")
         reason = self._apply(execution_id, command)
-        self._drain()
+        if self._queue or self._ready_jobs:
+            self._drain()
         if reason is not None and strict:
             raise CommandRejected(reason)
 
@@ -275,22 +290,26 @@ class MemoryEngine(Delivery):
         self._queue.append((execution_id, command))
 
     def _apply(self, execution_id: str, command: c.Command) -> str | None:
-        state = self._states.get(execution_id)
-        new_state, effects = self._step(self._programs[execution_id], state, command)
+        new_state, effects = self._step(self._programs[execution_id], self._states.get(execution_id), command)
         if new_state is not None:
             if self.serialize:
                 new_state = load_state(json.loads(json.dumps(new_state)))
             self._states[execution_id] = new_state
-        wait_id = _wait_id(command)
-        if wait_id is not None and new_state is not None and wait_id not in new_state["waits"]:
-            self.forget(wait_id)  # consumed: a job done, a task completed, a one-off timer fired, …
-        reason = None
+            wait_id = c.wait_of(command)
+            if wait_id is not None and wait_id not in new_state["waits"]:
+                self.forget(wait_id)  # consumed: a job done, a task completed, a one-off timer fired, …
+        if effects and type(effects[0]) is e.Rejected:  # then it is the only effect
+            return effects[0].reason
+        handlers = self._effect_handlers
+        history = self._history.setdefault(execution_id, []) if self._keeps_history else None
         for effect in effects:
-            if isinstance(effect, e.Rejected):
-                reason = effect.reason
+            if history is not None and type(effect) is e.History:  # record_history, written out
+                history.append(effect)
+                if effect.event == "element.completed":
+                    self._element_completed(execution_id, effect)
             else:
-                self._effect_handlers[type(effect)](execution_id, effect)
-        return reason
+                handlers[type(effect)](execution_id, effect)
+        return None
 
     def _step(
         self, program: Program, state: dict[str, Any] | None, command: c.Command
@@ -325,12 +344,18 @@ class MemoryEngine(Delivery):
     # Called by the effect handlers ------------------------------------------------------------
 
     def record_history(self, execution_id: str, entry: e.History) -> None:
+        """Keep a history entry (a subclass may override this to watch them as they happen)."""
         self._history.setdefault(execution_id, []).append(entry)
-        if entry.event == "element.completed" and entry.element_id is not None:
-            current: str | None = execution_id
-            while current is not None:
-                self._completed.setdefault(current, []).append(entry.element_id)
-                current = self._parent.get(current, (None, ""))[0]
+        if entry.event == "element.completed":
+            self._element_completed(execution_id, entry)
+
+    def _element_completed(self, execution_id: str, entry: e.History) -> None:
+        if entry.element_id is None:
+            return
+        current: str | None = execution_id
+        while current is not None:
+            self._completed.setdefault(current, []).append(entry.element_id)
+            current = self._parent[current][0] if current in self._parent else None
 
     def job_created(self, job: JobView) -> None:
         self.jobs_by_id[job.job_id] = job
@@ -362,17 +387,6 @@ class MemoryEngine(Delivery):
             self.send(
                 parent, c.ChildFailed(call_id=call_id, message=effect.error, error_code=effect.error_code)
             )
-
-
-_WAIT_FIELDS = ("job_id", "task_id", "timer_id", "subscription_id")
-
-
-def _wait_id(command: c.Command) -> str | None:
-    for name in _WAIT_FIELDS:
-        value = getattr(command, name, None)
-        if value is not None:
-            return value  # type: ignore[no-any-return]
-    return None
 
 
 def _default_sandbox() -> Sandbox:

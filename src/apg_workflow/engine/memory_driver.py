@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from apg_workflow.engine import commands as c
 from apg_workflow.engine import effects as e
+from apg_workflow.engine.frozen import quick_init
 from apg_workflow.model import MessageDefinition, SignalDefinition
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ class JobError(Exception):
         self.retryable = retryable
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class JobView:
     job_id: str
@@ -40,6 +42,7 @@ class JobView:
     run_at: datetime | None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class TaskView:
     task_id: str

@@ -59,6 +59,9 @@ class NodeInfo:
     conditional: bool  # an activity or event whose outgoing flows have conditions or a default
     upstream: Mapping[str, frozenset[str]]  # inclusive join: incoming flow → nodes that can reach it
     link_target: str | None  # link throw event: the catch event it jumps to
+    plain: bool  # no output mappings; for an activity no inputs, loop or boundary events either
+    immediate: bool  # plain, and a token passes it without an instance record (tokens.pass_through)
+    prepared: Any  # what the behaviour works out once for the node (Behaviour.prepare)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -193,21 +196,35 @@ def _compile_container(
         upstream: dict[str, frozenset[str]] = {}
         if isinstance(node, InclusiveGateway) and len(container.incoming(node.id)) > 1:
             upstream = {f.id: _upstream(container, f, node.id) for f in container.incoming(node.id)}
+        behaviour = behaviour_for(node)
+        boundaries = container.boundary_events(node.id) if isinstance(node, Activity) else ()
+        plain = _plain(node, boundaries)
         nodes[node.id] = NodeInfo(
             id=node.id,
             node=node,
             container=container_id,
-            behaviour=behaviour_for(node),
+            behaviour=behaviour,
             outgoing=outgoing,
             incoming=tuple(f.id for f in container.incoming(node.id)),
-            boundaries=container.boundary_events(node.id) if isinstance(node, Activity) else (),
+            boundaries=boundaries,
             default=default,
             conditional=conditional,
             upstream=upstream,
             link_target=_link_target(node, links),
+            plain=plain,
+            immediate=behaviour.immediate and plain,
+            prepared=behaviour.prepare(node),
         )
         if isinstance(node, SubProcess):
             _compile_container(node, node.id, nodes, containers)
+
+
+def _plain(node: FlowNode, boundaries: tuple[BoundaryEvent, ...]) -> bool:
+    """No output mappings, and for an activity no inputs, loop or boundary events either: nothing
+    that needs an instance record while the node runs."""
+    if node.outputs:
+        return False
+    return not isinstance(node, Activity) or not (node.inputs or node.loop or boundaries)
 
 
 def _link_target(node: FlowNode, links: Mapping[str, str]) -> str | None:

@@ -15,10 +15,12 @@ from decimal import Decimal
 from typing import Any
 
 from apg_workflow.engine.context import Ctx, Fault
+from apg_workflow.engine.effects import History
 from apg_workflow.engine.state import ROOT_SCOPE
 from apg_workflow.model import DataMapping, Expression, format_duration
 
 _SCALARS = (str, int, float, bool, type(None))
+_EXACT = frozenset({str, int, bool, type(None)})  # stored as they are (floats must be finite)
 
 
 def visible(ctx: Ctx, scope_id: str) -> dict[str, Any]:
@@ -73,10 +75,10 @@ def write(
     if not values:
         return
     changed: dict[str, Any] = {}
-    scopes = ctx.state["scopes"]
+    scopes = ctx.scopes
     for name, raw in values.items():
-        value = jsonable(raw, name)
-        target = holder(ctx, scope_id, name)
+        value = raw if type(raw) in _EXACT else jsonable(raw, name)
+        target = scope_id if scope_id == ROOT_SCOPE else holder(ctx, scope_id, name)
         current = scopes[target]["variables"]
         if name in current and current[name] == value and type(current[name]) is type(value):
             continue
@@ -84,7 +86,9 @@ def write(
         changed[name] = value
     if changed:
         ctx.vars_changed = True
-        ctx.history("variables.changed", element_id, instance_id, {"variables": changed})
+        ctx.effects.append(
+            History(ctx.now, "variables.changed", element_id, instance_id, {"variables": changed})
+        )
 
 
 def delete(ctx: Ctx, scope_id: str, names: Iterable[str], element_id: str, instance_id: str) -> None:
@@ -104,7 +108,7 @@ def new_scope(
     if flow:
         record["tokens"] = 0
     ctx.insert("scopes", scope_id, record)
-    ctx._owned.add(("variables", scope_id))
+    ctx.own_variables(scope_id)
     return scope_id
 
 

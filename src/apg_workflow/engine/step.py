@@ -62,7 +62,7 @@ def _start(program: Program, command: c.Start, now: datetime) -> tuple[dict[str,
     try:
         variables = {k: scopes.jsonable(v, k) for k, v in command.variables.items()}
         state = new_state(command.execution_id, proc.process.id, command.business_key, variables)
-        ctx = Ctx(program, proc, state, now)
+        ctx = Ctx(program, proc, state, now, new=True)
         ctx.history("execution.started", proc.process.id, None, {"variables": scopes.clone(variables)})
         if start_event is None and proc.containers[proc.process.id].start is None:
             starts = proc.process.start_events
@@ -85,9 +85,12 @@ def settle(ctx: Ctx) -> None:
             scope, target, flow = agenda.popleft()
             if scope is None:
                 target(ctx, *flow)
-            elif scope in ctx.state["scopes"]:
+            elif scope in ctx.scopes:
                 info = nodes[target]
-                info.behaviour.arrive(ctx, scope, info, flow)
+                if info.immediate:
+                    tokens.pass_through(ctx, scope, info)
+                else:
+                    info.behaviour.arrive(ctx, scope, info, flow)
             moves += 1
             if moves > MAX_MOVES:
                 propagation.fail_execution(
@@ -107,7 +110,7 @@ def settle(ctx: Ctx) -> None:
 
 
 def _wait(ctx: Ctx, wait_id: str, kind: str) -> Mapping[str, Any] | None:
-    wait = ctx.state["waits"].get(wait_id)
+    wait = ctx.waits.get(wait_id)
     return wait if wait is not None and wait["kind"] == kind else None
 
 
@@ -143,7 +146,7 @@ def _resume(kind: str, id_field: str) -> Handler:
         wait = _wait(ctx, wait_id, kind)
         if wait is None:
             return f"no open {kind} '{wait_id}'"
-        ctx.info(wait["element"]).behaviour.resume(ctx, wait_id, wait, command.variables)
+        ctx.proc.nodes[wait["element"]].behaviour.resume(ctx, wait_id, wait, command.variables)
         return None
 
     return handle

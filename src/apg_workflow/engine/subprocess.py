@@ -42,8 +42,10 @@ def start_scope(ctx: Ctx, scope_id: str, container_id: str, start_event: str | N
     if start is None:
         raise Fault(f"'{container_id}' has no start event without a trigger to begin with")
     info = ctx.info(start)
-    event = tokens.spawn(ctx, scope_id, info)
-    info.behaviour.begin(ctx, event, info)
+    if info.immediate:
+        tokens.pass_through(ctx, scope_id, info, consumed=0)
+    else:
+        info.behaviour.begin(ctx, tokens.spawn(ctx, scope_id, info), info)
 
 
 class SubProcessBehaviour(ActivityBehaviour):

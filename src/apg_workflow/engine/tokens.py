@@ -8,39 +8,42 @@ zero the scope is finished: a sub-process instance completes, the process comple
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from apg_workflow.engine import scopes
 from apg_workflow.engine.context import Ctx, Fault
-from apg_workflow.engine.effects import ExecutionCompleted, OpenIncident, ResolveIncident
+from apg_workflow.engine.effects import ExecutionCompleted, History, OpenIncident, ResolveIncident
 from apg_workflow.engine.state import ROOT_SCOPE
 from apg_workflow.model import SequenceFlow
 
 if TYPE_CHECKING:
     from apg_workflow.engine.program import NodeInfo
 
+ACTIVATED = "element.activated"
+COMPLETED = "element.completed"
+
 
 def push(ctx: Ctx, scope: str, node_id: str, flow_id: str | None) -> None:
     """Send a token to ``node_id`` in ``scope`` (it arrives when the agenda reaches it)."""
-    ctx.record("scopes", scope)["tokens"] += 1
+    ctx.scope(scope)["tokens"] += 1
     ctx.agenda.append((scope, node_id, flow_id))
 
 
 def activate(ctx: Ctx, scope: str, info: NodeInfo, **fields: Any) -> str:
     """Turn an arriving token into an instance of ``info``'s element."""
-    inst_id = ctx.new_id()
+    inst_id = str(ctx.next_number())
     record = {"element": info.id, "scope": scope}
     if fields:
         record.update(fields)
-    ctx.insert("instances", inst_id, record)
-    ctx.history("element.activated", info.id, inst_id)
+    ctx.add_instance(inst_id, record)
+    ctx.effects.append(History(ctx.now, ACTIVATED, info.id, inst_id))
     return inst_id
 
 
 def spawn(ctx: Ctx, scope: str, info: NodeInfo, **fields: Any) -> str:
     """An instance that did not arrive by a sequence flow (boundary event, event sub-process, …)."""
-    ctx.record("scopes", scope)["tokens"] += 1
+    ctx.scope(scope)["tokens"] += 1
     return activate(ctx, scope, info, **fields)
 
 
@@ -48,30 +51,88 @@ def complete(
     ctx: Ctx, inst_id: str, variables: Mapping[str, Any] | None = None, *, leave_only: bool = False
 ) -> None:
     """The instance's work is done: write its results, run its outputs, leave by its outgoing flows."""
-    inst = ctx.state["instances"][inst_id]
-    info = ctx.info(inst["element"])
+    inst = ctx.instances[inst_id]
+    info = ctx.proc.nodes[inst["element"]]
     try:
-        if not leave_only:
+        if not leave_only and (variables or info.node.outputs):
             _write_results(ctx, inst_id, inst, info, variables)
         if "body" in inst:
             from apg_workflow.engine import loops
 
             contribution = loops.contribution(ctx, inst, info)
-            flows: tuple[SequenceFlow, ...] | list[SequenceFlow] = ()
+            flows: Sequence[SequenceFlow] = ()
         else:
-            flows = outgoing(ctx, info, inst["scope"])
+            flows = outgoing(ctx, info, inst["scope"]) if info.conditional else info.outgoing
     except Fault as fault:
         open_incident(ctx, inst_id, str(fault), "leave" if leave_only else "complete")
         return
-    ctx.history("element.completed", info.id, inst_id)
-    scope = inst["scope"]
-    for flow in flows:
-        push(ctx, scope, flow.target, flow.id)
-    end(ctx, inst_id)
+    ctx.effects.append(History(ctx.now, COMPLETED, info.id, inst_id))
+    end(ctx, inst_id, flows)
     if "body" in inst:
         from apg_workflow.engine import loops
 
         loops.iteration_done(ctx, inst["body"], contribution)
+
+
+def pass_through(ctx: Ctx, scope: str, info: NodeInfo, consumed: int = 1) -> None:
+    """A token passes an element compiled as ``immediate`` (see ``NodeInfo``): its work is done at
+    once and leaves nothing behind, so no instance record is written, only the history and the
+    token's next moves. State and effects are those of :func:`activate`, ``begin`` and
+    :func:`complete`; when the work fails, the instance stays with an incident, as there.
+
+    ``consumed`` is 1 for a token counted in its scope on its way here, 0 for one that starts at
+    the element (a start event). The hot path of every step: :func:`passing` and :func:`passed`
+    written out."""
+    inst_id = str(ctx.next_number())
+    effects = ctx.effects
+    effects.append(History(ctx.now, ACTIVATED, info.id, inst_id))
+    action = "start"
+    try:
+        changed = info.behaviour.passing(ctx, scope, info, inst_id)
+        action = "complete"
+        if changed:
+            scopes.write(ctx, scope, changed, info.id, inst_id)
+        flows = outgoing(ctx, info, scope) if info.conditional else info.outgoing
+    except Fault as fault:
+        stuck(ctx, scope, info, inst_id, consumed, str(fault), action)
+        return
+    effects.append(History(ctx.now, COMPLETED, info.id, inst_id))
+    leave(ctx, scope, flows, consumed)
+
+
+def passing(ctx: Ctx, info: NodeInfo) -> str:
+    """The id of an instance of ``info`` that passes at once, its activation recorded."""
+    inst_id = str(ctx.next_number())
+    ctx.effects.append(History(ctx.now, ACTIVATED, info.id, inst_id))
+    return inst_id
+
+
+def passed(
+    ctx: Ctx, scope: str, info: NodeInfo, inst_id: str, flows: Sequence[SequenceFlow], consumed: int = 1
+) -> None:
+    """A passing instance completed: its history, then its ``consumed`` tokens leave by ``flows``."""
+    ctx.effects.append(History(ctx.now, COMPLETED, info.id, inst_id))
+    leave(ctx, scope, flows, consumed)
+
+
+def stuck(
+    ctx: Ctx, scope: str, info: NodeInfo, inst_id: str, consumed: int, message: str, action: str
+) -> None:
+    """A passing instance failed: it becomes a recorded instance, stopped with an incident."""
+    if not consumed:
+        ctx.scope(scope)["tokens"] += 1
+    ctx.add_instance(inst_id, {"element": info.id, "scope": scope})
+    open_incident(ctx, inst_id, message, action)
+
+
+def leave(ctx: Ctx, scope: str, flows: Sequence[SequenceFlow], consumed: int = 1) -> None:
+    """Send a token along each of ``flows`` in place of ``consumed`` tokens of ``scope``."""
+    agenda = ctx.agenda
+    for flow in flows:
+        agenda.append((scope, flow.target, flow.id))
+    moved = len(flows)
+    if moved != consumed or not moved:
+        token_done(ctx, scope, consumed - moved)
 
 
 def _write_results(
@@ -112,14 +173,15 @@ def outgoing(ctx: Ctx, info: NodeInfo, scope: str) -> tuple[SequenceFlow, ...] |
     raise Fault(f"no outgoing sequence flow of {info.node.label} can be taken: no condition holds")
 
 
-def end(ctx: Ctx, inst_id: str) -> None:
-    """Remove a finished instance: its waits, its own scope, its token."""
-    inst = ctx.remove("instances", inst_id)
-    _release(ctx, inst)
+def end(ctx: Ctx, inst_id: str, flows: Sequence[SequenceFlow] = ()) -> None:
+    """Remove a finished instance (its waits, its own scope); its token leaves by ``flows``."""
+    inst = ctx.instances.pop(inst_id)
+    if "wait" in inst or "subs" in inst:
+        _release(ctx, inst)
     own = inst.get("own")
     if own is not None:
-        ctx.remove("scopes", own)
-    token_done(ctx, inst["scope"])
+        ctx.scopes.pop(own, None)
+    leave(ctx, inst["scope"], flows)
 
 
 def cancel(ctx: Ctx, inst_id: str) -> None:
@@ -170,11 +232,11 @@ def _release(ctx: Ctx, inst: Mapping[str, Any]) -> None:
 
 def token_done(ctx: Ctx, scope_id: str, count: int = 1) -> None:
     """A token of ``scope_id`` is gone; the last one finishes the scope."""
-    scope = ctx.state["scopes"].get(scope_id)
+    scope = ctx.scopes.get(scope_id)
     if scope is None or "tokens" not in scope:
         return
     left = scope["tokens"] - count
-    ctx.record("scopes", scope_id)["tokens"] = left
+    ctx.scope(scope_id)["tokens"] = left
     if left == 0:
         _scope_finished(ctx, scope_id, scope["owner"])
 

@@ -29,6 +29,8 @@ _FAST_NUMBERS = (float, Decimal)
 # Callees whose results are already counted: the code's own functions and guarded methods.
 _SELF_COUNTING = (FunctionType, partial)
 _HIGHER_ORDER = frozenset({map, filter, sorted, min, max})
+# timeout, its limit's name, iterations, recursion depth, memory, length, integer bits and digits
+Bounds = tuple[float, str, int, int, int, int, int, int]
 
 
 class Run:
@@ -50,20 +52,36 @@ class Run:
         "_timeout_name",
     )
 
-    def __init__(self, limits: Limits, *, script: bool) -> None:
-        self._timeout = limits.script_timeout if script else limits.expression_timeout
-        self._timeout_name = "script_timeout" if script else "expression_timeout"
+    def __init__(self, bounds: Bounds) -> None:
+        """A fresh budget within ``bounds`` (see :meth:`bounds`), its clock started."""
+        (
+            self._timeout,
+            self._timeout_name,
+            self._max_steps,
+            self._max_depth,
+            self._max_memory,
+            self._max_length,
+            self._max_bits,
+            self._max_digits,
+        ) = bounds
         self._deadline = _clock() + self._timeout
-        self._steps = 0
-        self._max_steps = limits.max_iterations
-        self._depth = 0
-        self._max_depth = limits.max_recursion_depth
-        self._memory = 0
-        self._max_memory = limits.max_memory
-        self._max_length = limits.max_length
-        self._max_bits = limits.max_int_bits
-        self._max_digits = limits.max_int_digits
+        self._steps = self._depth = self._memory = 0
         self._formatter: SafeFormatter | None = None
+
+    @staticmethod
+    def bounds(limits: Limits, *, script: bool) -> Bounds:
+        """What a budget of a script (or of an expression) under ``limits`` checks against, worked
+        out once so that starting an evaluation's budget only copies it."""
+        return (
+            limits.script_timeout if script else limits.expression_timeout,
+            "script_timeout" if script else "expression_timeout",
+            limits.max_iterations,
+            limits.max_recursion_depth,
+            limits.max_memory,
+            limits.max_length,
+            limits.max_int_bits,
+            limits.max_int_digits,
+        )
 
     # -- time, iterations, depth ------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from apg_workflow.expressions.sandbox.guards import Run
 from apg_workflow.expressions.sandbox.limits import Limits
 from apg_workflow.expressions.sandbox.values import approximate_size, copy_value, unstorable
 
+_NUMBERS = frozenset({int, float, bool, type(None)})
 _UNAVAILABLE = frozenset(
     {"type", "object", "super", "getattr", "setattr", "delattr", "hasattr", "eval", "exec", "compile", "open",
      "globals", "locals", "vars", "dir", "id", "input", "breakpoint", "memoryview", "bytearray", "bytes",
@@ -35,6 +36,7 @@ class Sandbox:
     def __init__(self, limits: Limits | None = None, *, cache_size: int = 4096) -> None:
         self.limits = limits or Limits()
         self._builtins = make_builtins(self.limits)
+        self._bounds = (Run.bounds(self.limits, script=False), Run.bounds(self.limits, script=True))
         self._clock_lock = threading.Lock()
         self._clock: tuple[_dt.datetime, dict[str, Any]] | None = None
         self._compile = lru_cache(maxsize=cache_size)(_compile)
@@ -99,7 +101,7 @@ class Sandbox:
                 namespace[name] = copy_value(namespace[name])
         namespace["__builtins__"] = self._clock_builtins(now) if compiled.uses_clock else self._builtins
         if compiled.guarded:
-            namespace[GUARDS] = Run(self.limits, script=compiled.script)
+            namespace[GUARDS] = Run(self._bounds[compiled.script])
         return namespace
 
     def _clock_builtins(self, now: _dt.datetime) -> dict[str, Any]:
@@ -113,13 +115,21 @@ class Sandbox:
         return builtins
 
     def _check_output(self, compiled: Compiled, result: dict[str, Any]) -> None:
-        written = compiled.written & result.keys()
+        size = 0
+        written = []
+        for name in compiled.written & result.keys():
+            kind = type(result[name])
+            if kind is str:  # storable, and sized as approximate_size does
+                size += len(result[name]) + 2
+            elif kind in _NUMBERS:
+                size += 8
+            else:
+                written.append(name)
         for name in written:
             problem = unstorable(result[name])
             if problem:
                 raise ExpressionError(f"the variable '{name}' holds {problem}")
         budget = self.limits.max_output_size
-        size = 0
         for name in written:
             try:
                 size += approximate_size(result[name], budget)
