@@ -64,10 +64,10 @@ class ComponentRegistry:
         return problems
 
 
-def default_registry() -> ComponentRegistry:
-    """A registry with the built-in components and the installed plugins."""
+def default_registry(extra: Iterable[type[Component]] = ()) -> ComponentRegistry:
+    """A registry with the built-in components, ``extra`` ones (the runtime's), and the installed plugins."""
     from apg_workflow.components.builtins import BUILTINS
 
-    registry = ComponentRegistry(BUILTINS)
+    registry = ComponentRegistry((*BUILTINS, *extra))
     registry.load_entry_points()
     return registry
