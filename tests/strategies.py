@@ -209,6 +209,8 @@ def _activity_fields(draw: st.DrawFn) -> dict[str, Any]:
         "retry": draw(_opt(RETRIES)),
         "sla": draw(_opt(DURATIONS)),
         "is_for_compensation": draw(st.booleans()) if draw(st.integers(0, 9)) == 0 else False,
+        "pre_script": draw(SCRIPTS) if draw(st.integers(0, 4)) == 0 else None,
+        "post_script": draw(SCRIPTS) if draw(st.integers(0, 4)) == 0 else None,
     }
 
 
@@ -404,11 +406,23 @@ def definitions(draw: st.DrawFn) -> m.Definitions:
         m.Signal(id=f"signal_{next(ids)}", name=draw(_opt(NAMES))) for _ in range(draw(st.integers(0, 2)))
     ]
     errors = [
-        m.Error(id=f"error_{next(ids)}", name=draw(_opt(NAMES)), error_code=draw(_opt(IDENT)))
+        m.Error(
+            id=f"error_{next(ids)}",
+            name=draw(_opt(NAMES)),
+            error_code=draw(_opt(IDENT)),
+            payload=draw(_opt(EXPRESSIONS)),
+            payload_variable=draw(_opt(IDENT)),
+        )
         for _ in range(draw(st.integers(0, 2)))
     ]
     escalations = [
-        m.Escalation(id=f"escalation_{next(ids)}", name=draw(_opt(NAMES)), escalation_code=draw(_opt(IDENT)))
+        m.Escalation(
+            id=f"escalation_{next(ids)}",
+            name=draw(_opt(NAMES)),
+            escalation_code=draw(_opt(IDENT)),
+            payload=draw(_opt(EXPRESSIONS)),
+            payload_variable=draw(_opt(IDENT)),
+        )
         for _ in range(draw(st.integers(0, 1)))
     ]
     process_ids = [f"process_{next(ids)}" for _ in range(draw(st.integers(1, 2)))]

@@ -7,8 +7,9 @@ what the source project's own test asserts (named in ``source``) or, where no te
 2.0 prescribes — never against what our engine happened to produce.
 
 A loop or multi-instance activity appears in ``completed`` once per iteration and once as a whole
-(:func:`loop`). Cases the engine gets wrong are ``xfail(strict=True)`` with the precise cause, so
-a fix shows up as an unexpected pass; the last tests are minimal reproductions of those causes.
+(:func:`loop`). A case the engine gets wrong is ``xfail(strict=True)`` with the precise cause
+(``bug``), so that a fix shows up as an unexpected pass; the last tests are minimal reproductions
+of engine bugs the corpus found, kept as regression tests once fixed.
 """
 
 from __future__ import annotations
@@ -93,9 +94,6 @@ CASES = [
         variables={"v": 0, "u": 1, "w": 1},
         counts={"u_plus_v": 1, "w_plus_v": 1, "second": 1, "Event_05yg5je": 1},
         never=("increment_v",),
-        bug="engine: gateways.join_ready ignores tokens already on the agenda for the join's own incoming "
-        "flows (it discards the join id from the positions before adding agenda targets), so when both "
-        "split branches finish in one step the inclusive join fires once per token",
     ),
     Case(
         "spiff-inclusive-no-path-from-second-gateway",
@@ -129,9 +127,6 @@ CASES = [
         variables={"pre_var": "some string", "my_var": "World", "my_other_var": "Mike"},
         missing=("remove_this_var",),
         counts={"Sub_Bpmn_Task": 1, "Activity_12zat0d": 1, "Activity_1ta6769": 1},
-        bug="reader/engine default: a call activity without any mapping passes no variables (Camunda 7's "
-        "rule); SpiffWorkflow (and Zeebe) pass every variable in and copy them back, so the child's "
-        "`del(remove_this_var)` fails; needs a dialect-aware default (propagate_all) for such files",
     ),
     Case(
         "spiff-event-based-gateway-timer-wins",
@@ -145,9 +140,6 @@ CASES = [
         (f"{SPIFF}/event-subprocess.bpmn",),
         "EventSubprocessTest.testEventSubprocess (the signal thrown after set_data starts 'sub')",
         counts={"task": 1, "Event_17xen75": 1},
-        bug="engine: a signal thrown by an execution is only handed to the driver as a ThrowSignal effect "
-        "after the step, when the process has already ended; it must reach the same execution's own "
-        "signal subscriptions (here the event sub-process start) within the step",
     ),
     Case(
         "spiff-non-interrupting-timer-on-user-task",
@@ -213,9 +205,6 @@ CASES = [
         "EventPayloadTest.testErrorEvent (workflow data {'result': 'ERROR!'})",
         input={"error": True, "payload": "ERROR!"},
         variables={"result": "ERROR!"},
-        bug="model/engine: spiffworkflow:payloadExpression / spiffworkflow:variableName on bpmn:error "
-        "(and on signals, messages, escalations) are preserved but not executed: the thrown payload "
-        "is never written to the catcher's variable",
     ),
     Case(
         "spiff-error-not-thrown",
@@ -232,8 +221,6 @@ CASES = [
         input={"a": 1, "b": 2},
         variables={"a": 1, "b": 2, "c": 12, "z": 6},
         missing=("x", "y"),
-        bug="model/engine: spiffworkflow:preScript / postScript are preserved but never run, and the "
-        "validator does not warn about it (they silently do nothing)",
     ),
     Case(
         "spiff-business-rule-task-dmn-unique-overlap",
@@ -281,9 +268,6 @@ CASES = [
         status="waiting",
         active=("myErrorTaskNested",),
         never=("otherErrorsTaskNested", "catchOtherErrorsNested", "myErrorTask", "otherErrorsTask"),
-        bug="engine: propagation._find returns the first matching boundary event in model order, so a "
-        "catch-all error boundary listed before a specific one wins; BPMN engines (Camunda, Flowable) "
-        "prefer the catcher that names the error code, then fall back to the catch-all",
     ),
     Case(
         "flowable-sequential-multi-instance-over-collection",
@@ -429,7 +413,7 @@ def test_every_corpus_file_is_listed_in_the_provenance() -> None:
     assert not unlisted
 
 
-# --- Minimal reproductions of the engine bugs above ---------------------------------------------
+# --- Minimal reproductions of engine bugs the corpus found (fixed) --------------------------------
 
 _HEAD = '<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="urn:x">'
 
@@ -447,7 +431,6 @@ def _flows(*pairs: str) -> str:
     )
 
 
-@pytest.mark.xfail(strict=True, reason="engine: an inclusive join fires once per token arriving in one step")
 def test_repro_inclusive_join_after_synchronous_branches(tmp_path: Path) -> None:
     true = "<conditionExpression>True</conditionExpression>"
     body = (
@@ -461,7 +444,6 @@ def test_repro_inclusive_join_after_synchronous_branches(tmp_path: Path) -> None
     assert Counter(run(_write(tmp_path, body))["completed"])["join"] == 1
 
 
-@pytest.mark.xfail(strict=True, reason="engine: a signal an execution throws never reaches its own catchers")
 def test_repro_signal_thrown_starts_own_event_sub_process(tmp_path: Path) -> None:
     signal = '<signalEventDefinition signalRef="go"/>'
     sub_process = (
@@ -479,7 +461,6 @@ def test_repro_signal_thrown_starts_own_event_sub_process(tmp_path: Path) -> Non
     assert "caught" in run([path])["completed"]
 
 
-@pytest.mark.xfail(strict=True, reason="engine: a catch-all error boundary is preferred over a specific one")
 def test_repro_specific_error_boundary_wins_over_catch_all(tmp_path: Path) -> None:
     body = (
         '<startEvent id="s"/><subProcess id="sub"><startEvent id="ss"/>'

@@ -124,10 +124,8 @@ def test_spiffworkflow_scripts_conditions_and_multi_instance_read_as_they_are() 
     process = _load("spiff_multiinstance.bpmn").process("order_review")
     prepare = process.node("prepare")
     assert prepare.script.text.startswith("items = [") and prepare.script.format is None
-    assert [xml.split()[0] for xml in prepare.preserved.extensions] == [
-        "<spiffworkflow:preScript",
-        "<spiffworkflow:postScript",
-    ]
+    assert (prepare.pre_script, prepare.post_script) == ("started = True", "count = len(items)")
+    assert prepare.preserved.extensions == ()
     review = process.node("review_item")
     assert review.loop == MultiInstance(
         sequential=True,

@@ -35,8 +35,9 @@ _BOUNDARY_TRIGGERS = ("timer", "message", "signal", "conditional")
 
 class ActivityBehaviour(Behaviour):
     """An activity: a loop or multi-instance body hands over to :mod:`~apg_workflow.engine.loops`;
-    otherwise input mappings fill a local scope, boundary events subscribe, and :meth:`run` does
-    the work."""
+    otherwise input mappings fill a local scope, boundary events subscribe, the pre-script runs,
+    and :meth:`run` does the work (the post-script runs when it completes, see
+    :func:`~apg_workflow.engine.tokens.complete`)."""
 
     def arrive(self, ctx: Ctx, scope: str, info: NodeInfo, flow_id: str | None) -> None:
         inst_id = tokens.activate(ctx, scope, info)
@@ -64,6 +65,10 @@ class ActivityBehaviour(Behaviour):
             ctx.scope_variables(own).update({k: scopes.jsonable(v, k) for k, v in values.items()})
         if info.boundaries and "body" not in inst and "subs" not in inst:
             subscribe_boundaries(ctx, inst_id, info)
+        if info.pre_script is not None:
+            scope = inst.get("own") or inst["scope"]
+            what = f"pre-script of {info.node.label}"
+            scopes.apply_script(ctx, info.pre_script, scope, what, info.id, inst_id)
         self.run(ctx, inst_id, info)
 
     def run(self, ctx: Ctx, inst_id: str, info: NodeInfo) -> None:
@@ -133,20 +138,14 @@ class ScriptBehaviour(ActivityBehaviour):
             raise Fault(*text.args)
         node = info.node
         assert isinstance(node, ScriptTask)
-        before = scopes.visible(ctx, scope)
-        sandbox = ctx.program.sandbox
-        try:  # the sandbox copies what the script may change: ``before`` stays as it was
-            if node.result_variable:
-                after = {**before, node.result_variable: sandbox.evaluate(text, None, before, now=ctx.now)}
-            else:
-                after = sandbox.execute(text, before, now=ctx.now)
-        except Exception as exc:  # whatever the user's script raised, reported by the sandbox
+        if not node.result_variable:
+            return scopes.run_script(ctx, text, scope, f"script of {node.label}", info.id, inst_id)
+        variables = scopes.visible(ctx, scope)
+        try:
+            value = ctx.program.sandbox.evaluate(text, None, variables, now=ctx.now)
+        except Exception as exc:  # whatever the user's expression raised, reported by the sandbox
             raise Fault(f"script of {node.label} failed: {exc}") from None
-        changed = {k: v for k, v in after.items() if k not in before or before[k] != v}
-        deleted = [k for k in before if k not in after]
-        if deleted:
-            scopes.delete(ctx, scope, deleted, info.id, inst_id)
-        return changed
+        return {node.result_variable: value}
 
 
 class UserTaskBehaviour(ActivityBehaviour):

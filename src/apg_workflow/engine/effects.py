@@ -144,6 +144,10 @@ class ThrowMessage(Effect):
 @quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ThrowSignal(Effect):
+    """Broadcast a signal to the subscriptions of *other* executions and start the processes with a
+    signal start event of that name. The throwing execution's own catchers received it inside the
+    step: a driver must not deliver it to them again."""
+
     TYPE = "signal.thrown"
     element_id: str
     signal_name: str

@@ -59,7 +59,9 @@ class ErrorThrow(Behaviour):
     def start(self, ctx: Ctx, inst_id: str, info: NodeInfo) -> None:
         definition = _event(info).definition(ErrorDefinition)
         assert isinstance(definition, ErrorDefinition)
-        propagation.throw_error(ctx, inst_id, propagation.error_code(ctx, definition.error_ref), own=False)
+        sent = propagation.payload_of(ctx, definition, ctx.instances[inst_id]["scope"])
+        code = propagation.error_code(ctx, definition.error_ref)
+        propagation.throw_error(ctx, inst_id, code, own=False, sent=sent)
 
 
 class EscalationThrow(Behaviour):
@@ -68,9 +70,9 @@ class EscalationThrow(Behaviour):
     def start(self, ctx: Ctx, inst_id: str, info: NodeInfo) -> None:
         definition = _event(info).definition(EscalationDefinition)
         assert isinstance(definition, EscalationDefinition)
-        propagation.throw_escalation(
-            ctx, inst_id, propagation.escalation_code(ctx, definition.escalation_ref)
-        )
+        sent = propagation.payload_of(ctx, definition, ctx.instances[inst_id]["scope"])
+        code = propagation.escalation_code(ctx, definition.escalation_ref)
+        propagation.throw_escalation(ctx, inst_id, code, sent)
         if inst_id in ctx.state["instances"]:
             tokens.complete(ctx, inst_id)
 
@@ -100,12 +102,19 @@ class MessageThrow(Behaviour):
 
 
 class SignalThrow(Behaviour):
+    """Broadcasts its signal: to this execution's own catchers at once (see
+    :func:`~apg_workflow.engine.triggers.deliver_signal`), to other executions through the driver;
+    the flow goes on unless an interrupting catcher cancelled the thrower."""
+
     def start(self, ctx: Ctx, inst_id: str, info: NodeInfo) -> None:
         definition = _event(info).definition(SignalDefinition)
         assert isinstance(definition, SignalDefinition)
         name = triggers.signal_name(ctx, definition, info.id)
-        ctx.emit(ThrowSignal(element_id=info.id, signal_name=name, variables=payload(ctx, inst_id, info)))
-        tokens.complete(ctx, inst_id)
+        variables = payload(ctx, inst_id, info)
+        ctx.emit(ThrowSignal(element_id=info.id, signal_name=name, variables=variables))
+        triggers.deliver_signal(ctx, name, variables)
+        if inst_id in ctx.instances:
+            tokens.complete(ctx, inst_id)
 
 
 class LinkThrow(Behaviour):

@@ -144,16 +144,25 @@ class Inclusive(Behaviour):
 
 
 def join_ready(ctx: Ctx, scope: str, info: NodeInfo, counts: dict[str, int]) -> bool:
-    """Whether no token of ``scope`` can still reach an incoming flow of the join that has none."""
-    missing = [info.upstream[flow] for flow in info.incoming if not counts.get(flow)]
+    """Whether no token of ``scope`` can still reach an incoming flow of the join that has none.
+
+    A token on the agenda heading for the join along such a flow is arriving: the join waits for
+    it (two branches finishing in one step make one firing, not two)."""
+    missing = [flow for flow in info.incoming if not counts.get(flow)]
     if not missing:
         return True
     positions = {inst["element"] for inst in ctx.state["instances"].values() if inst["scope"] == scope}
     prefix = f"{scope}|"
     positions.update(key[len(prefix) :] for key in ctx.state["joins"] if key.startswith(prefix))
     positions.discard(info.id)
-    positions.update(item[1] for item in ctx.agenda if item[0] == scope)
-    return not any(positions & upstream for upstream in missing)
+    for item_scope, target, flow in ctx.agenda:
+        if item_scope != scope:
+            continue
+        if target != info.id:
+            positions.add(target)
+        elif flow in missing:
+            return False
+    return not any(positions & info.upstream[flow] for flow in missing)
 
 
 def check_inclusive_joins(ctx: Ctx) -> None:

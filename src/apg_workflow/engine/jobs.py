@@ -70,7 +70,9 @@ def job_failed(ctx: Ctx, wait: Mapping[str, Any], command: FailJob) -> None:
     if command.error_code is not None:
         ctx.remove("waits", command.job_id)
         ctx.record("instances", inst_id).pop("wait", None)
-        propagation.throw_error(ctx, inst_id, command.error_code, own=True, message=command.message)
+        propagation.throw_error(
+            ctx, inst_id, command.error_code, own=True, message=command.message, sent=command.message
+        )
         return
     inst = ctx.record("instances", inst_id)
     inst["tries"] = tries = inst.get("tries", 0) + 1

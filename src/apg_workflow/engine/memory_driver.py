@@ -125,10 +125,14 @@ class Delivery:
         )
         return None
 
-    def _route_signal(self, signal_name: str, payload: dict[str, Any]) -> int:
+    def _route_signal(self, signal_name: str, payload: dict[str, Any], thrower: str | None = None) -> int:
+        """Send the signal to every subscription of its name except those of ``thrower`` (the execution
+        that threw it has delivered it to its own catchers), and start the processes it starts."""
         engine: MemoryEngine = self  # type: ignore[assignment]
         receivers = [
-            (sub, execution) for sub, (execution, name) in self._signals.items() if name == signal_name
+            (sub, execution)
+            for sub, (execution, name) in self._signals.items()
+            if name == signal_name and execution != thrower
         ]
         for sub_id, execution_id in receivers:
             engine.send(execution_id, c.BroadcastSignal(subscription_id=sub_id, variables=payload))
@@ -230,7 +234,7 @@ def effect_handlers(engine: MemoryEngine) -> dict[type[e.Effect], Callable[[str,
         engine._route_message(x.message_name, x.correlation_key, dict(x.variables))
 
     def throw_signal(execution_id: str, x: e.ThrowSignal) -> None:
-        engine._route_signal(x.signal_name, dict(x.variables))
+        engine._route_signal(x.signal_name, dict(x.variables), thrower=execution_id)
 
     return {
         e.CreateJob: job,

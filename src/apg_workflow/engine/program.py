@@ -59,9 +59,11 @@ class NodeInfo:
     conditional: bool  # an activity or event whose outgoing flows have conditions or a default
     upstream: Mapping[str, frozenset[str]]  # inclusive join: incoming flow → nodes that can reach it
     link_target: str | None  # link throw event: the catch event it jumps to
-    plain: bool  # no output mappings; for an activity no inputs, loop or boundary events either
+    plain: bool  # no output mappings; for an activity no inputs, loop, boundary events or pre/post-script
     immediate: bool  # plain, and a token passes it without an instance record (tokens.pass_through)
     prepared: Any  # what the behaviour works out once for the node (Behaviour.prepare)
+    pre_script: str | None  # an activity's script run before its work (SpiffWorkflow's preScript)
+    post_script: str | None  # an activity's script run after its work, before its outputs
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -214,17 +216,27 @@ def _compile_container(
             plain=plain,
             immediate=behaviour.immediate and plain,
             prepared=behaviour.prepare(node),
+            pre_script=_hook_script(node, "pre_script"),
+            post_script=_hook_script(node, "post_script"),
         )
         if isinstance(node, SubProcess):
             _compile_container(node, node.id, nodes, containers)
 
 
 def _plain(node: FlowNode, boundaries: tuple[BoundaryEvent, ...]) -> bool:
-    """No output mappings, and for an activity no inputs, loop or boundary events either: nothing
-    that needs an instance record while the node runs."""
+    """No output mappings, and for an activity no inputs, loop, boundary events or pre/post-script
+    either: nothing that needs an instance record while the node runs."""
     if node.outputs:
         return False
-    return not isinstance(node, Activity) or not (node.inputs or node.loop or boundaries)
+    if not isinstance(node, Activity):
+        return True
+    return not (node.inputs or node.loop or boundaries or node.pre_script or node.post_script)
+
+
+def _hook_script(node: FlowNode, name: str) -> str | None:
+    """An activity's pre- or post-script, ``None`` when it has none (or only blank text)."""
+    text: str | None = getattr(node, name, None) if isinstance(node, Activity) else None
+    return text if text and text.strip() else None
 
 
 def _link_target(node: FlowNode, links: Mapping[str, str]) -> str | None:

@@ -56,6 +56,29 @@ def evaluate(
         raise Fault(f"{what} `{expression.text}` failed: {exc}") from None
 
 
+def run_script(
+    ctx: Ctx, text: str, scope_id: str, what: str, element_id: str, instance_id: str
+) -> dict[str, Any]:
+    """Run a Python script in the sandbox against what ``scope_id`` sees. The variables it deletes
+    (``del x``) are deleted here; the ones it assigns or changes are returned, for the caller to
+    write. Any failure becomes a :class:`Fault` naming ``what``."""
+    before = visible(ctx, scope_id)
+    try:  # the sandbox copies what the script may change: ``before`` stays as it was
+        after = ctx.program.sandbox.execute(text, before, now=ctx.now)
+    except Exception as exc:  # whatever the user's script raised, reported by the sandbox
+        raise Fault(f"{what} failed: {exc}") from None
+    deleted = [k for k in before if k not in after]
+    if deleted:
+        delete(ctx, scope_id, deleted, element_id, instance_id)
+    return {k: v for k, v in after.items() if k not in before or before[k] != v}
+
+
+def apply_script(ctx: Ctx, text: str, scope_id: str, what: str, element_id: str, instance_id: str) -> None:
+    """Run a script (an activity's pre- or post-script) and write what it changed."""
+    changed = run_script(ctx, text, scope_id, what, element_id, instance_id)
+    write(ctx, scope_id, changed, element_id, instance_id)
+
+
 def holder(ctx: Ctx, scope_id: str, name: str) -> str:
     """The scope a write of ``name`` from ``scope_id`` goes to."""
     scopes = ctx.state["scopes"]

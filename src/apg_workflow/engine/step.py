@@ -171,7 +171,9 @@ def _child_failed(ctx: Ctx, command: c.ChildFailed) -> str | None:
     ctx.remove("waits", command.call_id)
     ctx.record("instances", inst_id).pop("wait", None)
     if command.error_code is not None:
-        propagation.throw_error(ctx, inst_id, command.error_code, own=True, message=command.message)
+        propagation.throw_error(
+            ctx, inst_id, command.error_code, own=True, message=command.message, sent=command.message
+        )
     else:
         tokens.open_incident(ctx, inst_id, f"the called process failed: {command.message}", "start")
     return None

@@ -116,7 +116,10 @@ def _start_role(ctx: Ctx, wait_id: str, wait: Mapping[str, Any], variables: Mapp
 
 
 class CallBehaviour(ActivityBehaviour):
-    """Starts the called process with its inputs (every variable with ``propagate_all``) and waits."""
+    """Starts the called process with its inputs (every variable with ``propagate_all``) and waits.
+
+    With ``propagate_all`` and no output mappings every variable of the called process comes back,
+    and a variable it was given and deleted is deleted here too (as SpiffWorkflow does)."""
 
     def run(self, ctx: Ctx, inst_id: str, info: NodeInfo) -> None:
         node = info.node
@@ -130,7 +133,10 @@ class CallBehaviour(ActivityBehaviour):
         if node.inputs:
             variables.update(scopes.clone(ctx.state["scopes"][scope]["variables"]))
         call_id = ctx.external_id()
-        ctx.add_wait(call_id, {"kind": "call", "role": "self", "element": info.id, "instance": inst_id})
+        wait: dict[str, Any] = {"kind": "call", "role": "self", "element": info.id, "instance": inst_id}
+        if node.propagate_all and not node.outputs:
+            wait["passed"] = sorted(variables)
+        ctx.add_wait(call_id, wait)
         ctx.record("instances", inst_id)["wait"] = call_id
         ctx.emit(
             StartChild(
@@ -146,6 +152,13 @@ class CallBehaviour(ActivityBehaviour):
         node = ctx.info(wait["element"]).node
         assert isinstance(node, CallActivity)
         kept = variables if node.propagate_all or node.outputs else {}
+        passed = wait.get("passed")
+        if passed:  # what the called process was given and deleted is deleted here
+            scope = reading_scope(ctx, wait["instance"])
+            visible = scopes.visible(ctx, scope)
+            gone = [name for name in passed if name not in variables and name in visible]
+            if gone:
+                scopes.delete(ctx, scope, gone, node.id, wait["instance"])
         super().resume(ctx, wait_id, wait, kept)
 
 

@@ -1,6 +1,7 @@
 """When timers are due: ISO 8601 durations, date-times, repeating intervals and cron expressions.
 
-Pure functions of the value and ``now``. A cycle's progress is plain data (``{"left": 2,
+Pure functions of the value and ``now``. A cron expression has five fields, or six with the seconds
+first (``0 */5 * * * ?``), as the scheduler reads them. A cycle's progress is plain data (``{"left": 2,
 "every": "PT10M"}`` or ``{"cron": "0 9 * * 1-5", "left": -1}``) kept in the execution state, so a
 non-interrupting cycle re-arms after each firing.
 """
@@ -100,7 +101,11 @@ def next_due(cycle: Cycle, now: datetime) -> tuple[datetime, Cycle] | None:
 
 
 def _cron_next(expression: str, now: datetime) -> datetime:
+    """The next time after ``now`` matching a cron expression: five fields, or six with the seconds
+    first (Quartz, Spring and Camunda write them so; the scheduler reads them the same way)."""
+    seconds_first = len(expression.split()) == 6
     try:
-        return croniter(expression, now).get_next(datetime)  # type: ignore[no-any-return]
+        cursor = croniter(expression, now, second_at_beginning=seconds_first)
+        return cursor.get_next(datetime)  # type: ignore[no-any-return]
     except (CroniterError, ValueError, KeyError) as exc:
         raise TimerError(f"'{expression}' is not a cron expression: {exc}") from None

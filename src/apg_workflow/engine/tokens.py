@@ -54,7 +54,7 @@ def complete(
     inst = ctx.instances[inst_id]
     info = ctx.proc.nodes[inst["element"]]
     try:
-        if not leave_only and (variables or info.node.outputs):
+        if not leave_only and (variables or info.node.outputs or info.post_script is not None):
             _write_results(ctx, inst_id, inst, info, variables)
         if "body" in inst:
             from apg_workflow.engine import loops
@@ -138,15 +138,25 @@ def leave(ctx: Ctx, scope: str, flows: Sequence[SequenceFlow], consumed: int = 1
 def _write_results(
     ctx: Ctx, inst_id: str, inst: Mapping[str, Any], info: NodeInfo, variables: Mapping[str, Any] | None
 ) -> None:
+    """The results of a completing instance: ``variables`` (a job's, a person's, a called
+    process's), then the post-script, then the output mappings. A loop body's post-script and
+    outputs ran in each iteration."""
     node = info.node
-    if node.outputs and "loop" not in inst:  # a loop body's outputs ran in each iteration
+    post_script = info.post_script if "loop" not in inst else None
+    if node.outputs and "loop" not in inst:
         own = inst.get("own") or _local_scope(ctx, inst_id, inst)
         if variables:
             ctx.scope_variables(own).update({k: scopes.jsonable(v, k) for k, v in variables.items()})
+        if post_script is not None:
+            scopes.apply_script(ctx, post_script, own, f"post-script of {node.label}", info.id, inst_id)
         values = scopes.map_values(ctx, node.outputs, own, "output")
         scopes.write(ctx, inst["scope"], values, info.id, inst_id)
-    elif variables:
-        scopes.write(ctx, inst.get("own", inst["scope"]), variables, info.id, inst_id)
+        return
+    scope = inst.get("own") or inst["scope"]
+    if variables:
+        scopes.write(ctx, scope, variables, info.id, inst_id)
+    if post_script is not None:
+        scopes.apply_script(ctx, post_script, scope, f"post-script of {node.label}", info.id, inst_id)
 
 
 def _local_scope(ctx: Ctx, inst_id: str, inst: Mapping[str, Any]) -> str:

@@ -12,10 +12,11 @@ from typing import Any
 
 from apg_workflow.engine import scopes, timers, tokens
 from apg_workflow.engine.context import Ctx, Fault
-from apg_workflow.engine.effects import SetTimer, SubscribeMessage, SubscribeSignal
+from apg_workflow.engine.effects import SetTimer, SubscribeMessage, SubscribeSignal, Unsubscribe
 from apg_workflow.model import (
     BoundaryEvent,
     ConditionalDefinition,
+    Event,
     EventDefinition,
     MessageDefinition,
     SignalDefinition,
@@ -180,6 +181,29 @@ def fire_boundary(ctx: Ctx, host: str, boundary_id: str, variables: Mapping[str,
 def _self(ctx: Ctx, wait_id: str, wait: Mapping[str, Any], variables: Mapping[str, Any]) -> None:
     ctx.remove("conditions", wait_id)
     ctx.info(wait["element"]).behaviour.resume(ctx, wait_id, wait, variables)
+
+
+def deliver_signal(ctx: Ctx, name: str, variables: Mapping[str, Any]) -> None:
+    """A signal this execution throws reaches its own catchers that wait for it now, within the
+    step, as a broadcast from outside would (each one fires; an interrupting one may cancel the
+    thrower). The driver delivers the signal to other executions only."""
+    waiting = [
+        wait_id
+        for wait_id, wait in ctx.waits.items()
+        if wait["kind"] == "signal" and _signal_of(ctx, wait["element"]) == name
+    ]
+    for wait_id in waiting:
+        if wait_id not in ctx.waits:
+            continue  # dropped by a catcher that fired before it
+        fire(ctx, wait_id, variables)
+        if wait_id not in ctx.waits:  # consumed here: the driver must forget the subscription
+            ctx.emit(Unsubscribe(subscription_id=wait_id))
+
+
+def _signal_of(ctx: Ctx, element_id: str) -> str | None:
+    node = ctx.info(element_id).node
+    definition = node.definition(SignalDefinition) if isinstance(node, Event) else None
+    return signal_name(ctx, definition, element_id) if isinstance(definition, SignalDefinition) else None
 
 
 def _gateway(ctx: Ctx, wait_id: str, wait: Mapping[str, Any], variables: Mapping[str, Any]) -> None:

@@ -12,13 +12,20 @@ from apg_workflow.model.specs import Assignment, ComponentRef, Form, LoopCharact
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Activity(FlowNode):
-    """Common to all activities: default flow, loop / multi-instance, retries, SLA, compensation."""
+    """Common to all activities: default flow, loop / multi-instance, retries, SLA, compensation.
+
+    ``pre_script`` and ``post_script`` are Python run in the activity's scope just before its work
+    starts and just after it is done (before the output mappings), as SpiffWorkflow's
+    ``preScript`` / ``postScript``; with a loop, in every pass.
+    """
 
     default: str | None = None
     loop: LoopCharacteristics | None = None
     retry: RetryPolicy | None = None
     sla: str | None = None  # ISO 8601 duration after which the activity is late
     is_for_compensation: bool = False
+    pre_script: str | None = None
+    post_script: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

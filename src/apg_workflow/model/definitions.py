@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from apg_workflow.model._frozen import EMPTY, FrozenDict
-from apg_workflow.model.base import BaseElement, Element
+from apg_workflow.model.base import BaseElement, Element, Expression
 from apg_workflow.model.container import FlowContainer
 from apg_workflow.model.diagram import Diagram
 from apg_workflow.model.errors import ElementNotFound, ModelError
@@ -39,16 +39,25 @@ class Signal(BaseElement):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Error(BaseElement):
+    """A BPMN error. ``payload`` is evaluated where the error is thrown and stored by a catcher of
+    this error in ``payload_variable`` (SpiffWorkflow's ``payloadExpression`` / ``variableName``)."""
+
     id: str
     name: str | None = None
     error_code: str | None = None
+    payload: Expression | None = None
+    payload_variable: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Escalation(BaseElement):
+    """A BPMN escalation; ``payload`` and ``payload_variable`` as for :class:`Error`."""
+
     id: str
     name: str | None = None
     escalation_code: str | None = None
+    payload: Expression | None = None
+    payload_variable: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -14,6 +14,7 @@ from apg_workflow.model import (
     IntermediateThrowEvent,
     LinkDefinition,
     MessageDefinition,
+    ParallelGateway,
     SignalDefinition,
     StartEvent,
     TimerDefinition,
@@ -21,7 +22,7 @@ from apg_workflow.model import (
     UserTask,
 )
 
-from .builders import END, START, definitions, script
+from .builders import END, START, definitions, mapping, script, sub
 from .conftest import EngineFactory
 
 
@@ -69,6 +70,26 @@ def test_timer_dates_cron_and_expressions(engine: EngineFactory) -> None:
     run.advance_to_next_timer()
     assert run.now == datetime(2025, 1, 2, 12, 5, tzinfo=UTC)
     assert run.status(eid) == "completed"
+
+
+def test_a_six_field_cron_reads_seconds_first_as_the_scheduler_does(engine: EngineFactory) -> None:
+    boundary = BoundaryEvent(
+        id="every",
+        attached_to="wait",
+        cancel_activity=False,
+        definitions=(_timer("30 0 */6 * * ?", TimerKind.CYCLE),),  # second 30 of minute 0, every 6 h
+    )
+    d = definitions(
+        [START, UserTask(id="wait"), boundary, script("tick", "ticks = ticks + 1"), END, EndEvent(id="e2")],
+        ["start > wait > end", "every > tick > e2"],
+    )
+    run = engine(d)
+    eid = run.start(variables={"ticks": 0})
+    run.advance_to_next_timer()
+    assert run.now == datetime(2025, 1, 1, 0, 0, 30, tzinfo=UTC)
+    run.advance_to_next_timer()
+    assert run.now == datetime(2025, 1, 1, 6, 0, 30, tzinfo=UTC)
+    assert run.variables(eid)["ticks"] == 2
 
 
 def test_message_catch_correlates_by_name_and_key(engine: EngineFactory) -> None:
@@ -137,6 +158,60 @@ def test_a_signal_end_event_reaches_other_executions(engine: EngineFactory) -> N
     waiting = run.start()
     run.start("t")
     assert run.status(waiting) == "completed"
+
+
+def test_a_signal_reaches_the_throwing_execution_once_and_the_others_too(engine: EngineFactory) -> None:
+    go = SignalDefinition(signal_ref="Go")
+    esp = sub(
+        "esp",
+        [
+            StartEvent(id="esp_start", is_interrupting=False, definitions=(go,)),
+            script("count", "caught = caught + 1"),
+            EndEvent(id="esp_end"),
+        ],
+        ["esp_start > count > esp_end"],
+        triggered_by_event=True,
+    )
+    shout = IntermediateThrowEvent(id="shout", definitions=(go,), inputs=(mapping("sent", "True"),))
+    d = definitions(
+        [
+            START,
+            ParallelGateway(id="fork"),
+            UserTask(id="work"),
+            shout,
+            END,
+            _wait("heard", go),
+            EndEvent(id="end2"),
+            esp,
+        ],
+        ["start > fork > work > shout > end", "fork > heard > end2"],
+        signals=["Go"],
+    )
+    run = engine(d)
+    thrower, other = run.start(variables={"caught": 0}), run.start(variables={"caught": 0})
+    run.complete_task(next(t.task_id for t in run.tasks(thrower)))
+    assert run.status(thrower) == "completed"
+    assert run.variables(thrower) == {"caught": 1, "sent": True}  # its own catchers, each once
+    assert run.variables(other) == {"caught": 1, "sent": True}
+    assert run.active(other) == ["work"]
+
+
+def test_an_interrupting_event_sub_process_started_by_the_own_signal_cancels_the_thrower(
+    engine: EngineFactory,
+) -> None:
+    go = SignalDefinition(signal_ref="Go")
+    esp = sub(
+        "esp",
+        [StartEvent(id="esp_start", definitions=(go,)), script("handle", "handled = True"), EndEvent(id="e")],
+        ["esp_start > handle > e"],
+        triggered_by_event=True,
+    )
+    shout = EndEvent(id="shout", definitions=(go,))
+    run = engine(definitions([START, shout, esp], ["start > shout"], signals=["Go"]))
+    eid = run.start()
+    assert run.status(eid) == "completed" and run.variables(eid) == {"handled": True}
+    assert "shout" not in run.completed(eid)
+    assert run.broadcast("Go") == 0  # the consumed subscription was dropped
 
 
 def test_link_throw_jumps_to_the_catch_of_the_same_name(engine: EngineFactory) -> None:

@@ -77,6 +77,30 @@ def test_inclusive_split_takes_the_default_when_nothing_holds(engine: EngineFact
     assert run.variables(eid) == {"x": 0, "done_c": True, "joined": True}
 
 
+def test_inclusive_join_fires_once_when_every_branch_finishes_in_the_same_step(engine: EngineFactory) -> None:
+    nodes = [
+        START,
+        InclusiveGateway(id="split"),
+        script("a", "done_a = True"),
+        script("b", "done_b = True"),
+        InclusiveGateway(id="join"),
+        script("after", "runs = runs + 1"),
+        END,
+    ]
+    paths = [
+        "start > split",
+        "split > a [x > 1]",
+        "split > b [x > 2]",
+        "a > join",
+        "b > join",
+        "join > after > end",
+    ]
+    run = engine(definitions(nodes, paths))
+    eid = run.start(variables={"x": 5, "runs": 0})  # a and b run at once, both reach the join
+    assert run.variables(eid) == {"x": 5, "runs": 1, "done_a": True, "done_b": True}
+    assert run.completed(eid).count("join") == 1 and run.status(eid) == "completed"
+
+
 def test_standard_loop_repeats_while_its_condition_holds(engine: EngineFactory) -> None:
     task = script("inc", "n = n + 1", loop=StandardLoop(condition=Expression("n < 5")))
     run = engine(definitions([START, task, END], ["start > inc > end"]))

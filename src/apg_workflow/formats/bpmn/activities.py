@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -11,7 +11,7 @@ from lxml import etree
 from apg_workflow.formats.bpmn import registry
 from apg_workflow.formats.bpmn.extensions.apg import apg_extensions
 from apg_workflow.formats.bpmn.loops import LOOP_CHILDREN, write_loop
-from apg_workflow.formats.bpmn.namespaces import bpmn
+from apg_workflow.formats.bpmn.namespaces import ACTIVITI, APG, CAMUNDA, FLOWABLE, SPIFF, ZEEBE, bpmn
 from apg_workflow.formats.bpmn.reading import (
     NAMED,
     AttributeParser,
@@ -20,6 +20,7 @@ from apg_workflow.formats.bpmn.reading import (
     ReadContext,
     boolean,
     child_text,
+    read_into,
     reader_for,
     reference,
     text,
@@ -86,11 +87,42 @@ _TASKS: dict[str, ElementSpec] = {
     "scriptTask": _task_spec(
         ScriptTask, {"scriptFormat": ("script", _script_format)}, {bpmn("script"): _script}
     ),
-    "callActivity": _task_spec(CallActivity, {"calledElement": ("called_element", reference)}),
 }
+_CALL_ACTIVITY = _task_spec(CallActivity, {"calledElement": ("called_element", reference)})
 
 for _local, _spec in _TASKS.items():
     registry.flow_reader(Category.NODE, bpmn(_local))(reader_for(_spec))
+
+_PASS_NOTHING = frozenset({CAMUNDA, ACTIVITI, FLOWABLE})
+
+
+def passes_all_by_default(namespaces: Iterable[str], mapped: bool) -> bool:
+    """Whether a call activity of a file declaring ``namespaces`` passes every variable in and out
+    when the file does not say (``mapped``: it has input or output mappings).
+
+    Files we write say it (``apg:propagateAll``). Zeebe passes everything unless
+    ``propagateAllChildVariables`` is false; SpiffWorkflow passes everything when nothing is mapped;
+    Camunda 7, Activiti and Flowable pass nothing without ``in`` / ``out`` mappings. A file of none
+    of these dialects follows SpiffWorkflow, whose older files declare no namespace of their own.
+    """
+    uris = set(namespaces)
+    if APG in uris:
+        return False
+    if ZEEBE in uris:
+        return True
+    if SPIFF in uris or not uris & _PASS_NOTHING:
+        return not mapped
+    return False
+
+
+@registry.flow_reader(Category.NODE, bpmn("callActivity"))
+def _read_call_activity(element: etree._Element, context: ReadContext) -> CallActivity:
+    draft = read_into(Draft(CallActivity, element), element, _CALL_ACTIVITY, context)
+    mapped = bool(draft.values.get("inputs") or draft.values.get("outputs"))
+    if draft.free("propagate_all") and passes_all_by_default(element.nsmap.values(), mapped):
+        draft.set("propagate_all", True)
+    activity: CallActivity = draft.build(_CALL_ACTIVITY.defaults)
+    return activity
 
 
 def activity_attributes(activity: Activity) -> list[tuple[str, str | None]]:

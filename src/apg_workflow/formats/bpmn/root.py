@@ -116,11 +116,11 @@ def _write_signal(signal: Signal, context: WriteContext) -> Node:
 
 @registry.writer(Error)
 def _write_error(error: Error, context: WriteContext) -> Node:
-    return element("error", error, [("name", error.name), ("errorCode", error.error_code)])
+    attributes = [("name", error.name), ("errorCode", error.error_code)]
+    return element("error", error, attributes, extensions=apg_extensions(error))
 
 
 @registry.writer(Escalation)
 def _write_escalation(escalation: Escalation, context: WriteContext) -> Node:
-    return element(
-        "escalation", escalation, [("name", escalation.name), ("escalationCode", escalation.escalation_code)]
-    )
+    attributes = [("name", escalation.name), ("escalationCode", escalation.escalation_code)]
+    return element("escalation", escalation, attributes, extensions=apg_extensions(escalation))

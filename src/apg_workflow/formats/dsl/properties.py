@@ -236,6 +236,8 @@ PROPS: tuple[Prop, ...] = (
     _word("item_ref", (m.Message,), "item_ref"),
     _text("code", (m.Error,), "error_code"),
     _text("code", (m.Escalation,), "escalation_code"),
+    _expression("payload", (m.Error, m.Escalation), "payload"),
+    _word("payload_variable", (m.Error, m.Escalation), "payload_variable"),
     _expression("condition", (m.SequenceFlow,), "condition"),
     # events
     _flag("interrupting", (m.StartEvent,), "is_interrupting", True),
@@ -284,6 +286,8 @@ PROPS: tuple[Prop, ...] = (
     _field("retry", (m.Activity,), "retry", structures.read_retry, structures.write_retry),
     _field("sla", (m.Activity,), "sla", v.duration, v.of_duration),
     _flag("compensation", (m.Activity,), "is_for_compensation", False),
+    _text("pre_script", (m.Activity,), "pre_script"),
+    _text("post_script", (m.Activity,), "post_script"),
     Prop(
         "default",
         (m.Activity, *_GATEWAYS_WITH_DEFAULT),

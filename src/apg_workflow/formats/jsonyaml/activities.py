@@ -63,6 +63,10 @@ class ActivityEntry(NodeEntry, DefaultFlow):
     """How long the activity may take before it is late: ISO 8601 (``PT4H``) or ``4h``, ``1d 2h``."""
     is_for_compensation: bool = False
     """A compensation handler, run only to undo the activity its compensation boundary event is on."""
+    pre_script: str | None = None
+    """Python run in the activity's scope just before its work starts (in every pass of a loop)."""
+    post_script: str | None = None
+    """Python run in the activity's scope just after its work is done, before its outputs."""
 
     def node_fields(self, ctx: NodeContext) -> dict[str, Any]:
         return super().node_fields(ctx) | {
@@ -71,6 +75,8 @@ class ActivityEntry(NodeEntry, DefaultFlow):
             "retry": self._retry(ctx),
             "sla": ctx.duration(self.sla, "sla"),
             "is_for_compensation": self.is_for_compensation,
+            "pre_script": self.pre_script,
+            "post_script": self.post_script,
         }
 
     def _loop(self, ctx: NodeContext) -> LoopCharacteristics | None:
@@ -100,6 +106,7 @@ class ActivityEntry(NodeEntry, DefaultFlow):
             | {"default": node.default, "retry": retry_value(node.retry), "sla": node.sla}
             | loop_entry(node.loop)
             | {"is_for_compensation": unless(node.is_for_compensation, False)}
+            | {"pre_script": node.pre_script, "post_script": node.post_script}
         )
 
 

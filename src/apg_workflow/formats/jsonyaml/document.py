@@ -135,18 +135,26 @@ class SignalEntry(CatalogueEntry):
     """A signal: broadcast to everything that waits for it."""
 
 
-class ErrorEntry(CatalogueEntry):
+class RaisedEntry(CatalogueEntry):
+    """What errors and escalations have in common: a code and a payload."""
+
+    code: str | None = None
+    """The code that throwers raise and catchers match."""
+    payload: ExpressionValue | None = None
+    """What a thrower sends along, evaluated where it is thrown."""
+    payload_variable: str | None = None
+    """The variable a catcher of this error or escalation stores the payload in."""
+
+    def payload_fields(self) -> dict[str, Any]:
+        return {"payload": expression(self.payload), "payload_variable": self.payload_variable}
+
+
+class ErrorEntry(RaisedEntry):
     """A business error, thrown by end events or components and caught by boundary events."""
 
-    code: str | None = None
-    """The error code that throwers raise and catchers match."""
 
-
-class EscalationEntry(CatalogueEntry):
+class EscalationEntry(RaisedEntry):
     """An escalation, thrown by events and caught by boundary events or event sub-processes."""
-
-    code: str | None = None
-    """The escalation code that throwers raise and catchers match."""
 
 
 class ProcessFields(Strict):

@@ -61,10 +61,11 @@ class _Reader:
         messages = [Message(id=i, name=e.name) for i, e in self._catalogue(document.messages, "Message")]
         signals = [Signal(id=i, name=e.name) for i, e in self._catalogue(document.signals, "Signal")]
         errors = [
-            Error(id=i, name=e.name, error_code=e.code) for i, e in self._catalogue(document.errors, "Error")
+            Error(id=i, name=e.name, error_code=e.code, **e.payload_fields())
+            for i, e in self._catalogue(document.errors, "Error")
         ]
         escalations = [
-            Escalation(id=i, name=e.name, escalation_code=e.code)
+            Escalation(id=i, name=e.name, escalation_code=e.code, **e.payload_fields())
             for i, e in self._catalogue(document.escalations, "Escalation")
         ]
         built = tuple(self._process(process, path) for path, process in processes)

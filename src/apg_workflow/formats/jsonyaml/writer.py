@@ -8,7 +8,15 @@ from typing import Any
 from apg_workflow.formats.errors import FormatError
 from apg_workflow.formats.jsonyaml.document import ELEMENT_ENTRIES
 from apg_workflow.formats.jsonyaml.fields import expression_value, present, unless
-from apg_workflow.model import Definitions, FlowContainer, FlowNode, Process, SequenceFlow
+from apg_workflow.model import (
+    Definitions,
+    Error,
+    Escalation,
+    FlowContainer,
+    FlowNode,
+    Process,
+    SequenceFlow,
+)
 
 _ENTRY_FOR_MODEL = {entry.MODEL: entry for entry in ELEMENT_ENTRIES.values()}
 
@@ -30,6 +38,7 @@ _NODE_ORDER = (
     "direction", "exclusive", "activation_condition",
     # every activity
     "inputs", "outputs", "default", "retry", "sla", "loop", "multi_instance", "is_for_compensation",
+    "pre_script", "post_script",
     # sub-processes
     "triggered_by_event", "completion_condition", "ordering", "activities", "flows",
 )
@@ -46,12 +55,23 @@ def definitions_to_dict(definitions: Definitions) -> dict[str, Any]:
     written |= {
         "messages": [present({"id": m.id, "name": m.name}) for m in definitions.messages],
         "signals": [present({"id": s.id, "name": s.name}) for s in definitions.signals],
-        "errors": [present({"id": e.id, "name": e.name, "code": e.error_code}) for e in definitions.errors],
-        "escalations": [
-            present({"id": e.id, "name": e.name, "code": e.escalation_code}) for e in definitions.escalations
-        ],
+        "errors": [_raised(e, e.error_code) for e in definitions.errors],
+        "escalations": [_raised(e, e.escalation_code) for e in definitions.escalations],
     }
     return _ordered(written, _TOP_ORDER, keep_empty=("processes",))
+
+
+def _raised(item: Error | Escalation, code: str | None) -> dict[str, Any]:
+    """An error or escalation of the catalogue."""
+    return present(
+        {
+            "id": item.id,
+            "name": item.name,
+            "code": code,
+            "payload": expression_value(item.payload),
+            "payload_variable": item.payload_variable,
+        }
+    )
 
 
 def _process(process: Process) -> dict[str, Any]:

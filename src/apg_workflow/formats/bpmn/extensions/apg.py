@@ -15,6 +15,9 @@ Every field has exactly one form here, which the writer always uses (see docs/fo
     <apg:correlationKey language="feel">order.id</apg:correlationKey>
     <apg:resultVariable>result</apg:resultVariable>   <apg:decisionRef>approve-invoice</apg:decisionRef>
     <apg:propagateAll/>                <apg:versionTag>2024.1</apg:versionTag>
+    <apg:preScript>x = a * 2</apg:preScript>   <apg:postScript>del x</apg:postScript>   (Python)
+    <apg:payload language="python">details</apg:payload>  <apg:payloadVariable>why</apg:payloadVariable>
+                                       (on errors and escalations)
     <apg:multiInstance inputCollection="items" inputElement="item" outputCollection="results"
                        outputElement="result"/>   (on multiInstanceLoopCharacteristics)
 """
@@ -126,6 +129,10 @@ def _correlation_key(element: etree._Element, draft: Draft, context: ReadContext
     return draft.offer("correlation_key", Expression(child_text(element), element.get("language")))
 
 
+def _payload(element: etree._Element, draft: Draft, context: ReadContext) -> bool:
+    return draft.offer("payload", Expression(child_text(element), element.get("language")))
+
+
 def _propagate_all(element: etree._Element, draft: Draft, context: ReadContext) -> bool:
     return draft.offer("propagate_all", child_text(element).strip() in ("", "true", "1"))
 
@@ -164,6 +171,10 @@ registry.APG_HANDLERS.update(
         "correlationKey": _correlation_key,
         "propagateAll": _propagate_all,
         "multiInstance": _multi_instance,
+        "preScript": _text_field("pre_script"),
+        "postScript": _text_field("post_script"),
+        "payload": _payload,
+        "payloadVariable": _text_field("payload_variable"),
     }
 )
 
@@ -219,8 +230,8 @@ def _write_form(value: Form) -> list[Node]:
     return [Node(apg("form"), [("key", value.key)], text=schema)]
 
 
-def _write_correlation_key(value: Expression) -> list[Node]:
-    return [Node(apg("correlationKey"), [("language", value.language)], text=value.text)]
+def _write_expression(local: str) -> Callable[[Expression], list[Node]]:
+    return lambda value: [Node(apg(local), [("language", value.language)], text=value.text)]
 
 
 _NO_ASSIGNMENT = Assignment()
@@ -234,10 +245,14 @@ _WRITERS: tuple[tuple[str, Callable[[Any], list[Node]]], ...] = (
     ("form", _write_form),
     ("due", _write_text("due")),
     ("priority", _write_text("priority")),
-    ("correlation_key", _write_correlation_key),
+    ("correlation_key", _write_expression("correlationKey")),
     ("result_variable", _write_text("resultVariable")),
     ("decision_ref", _write_text("decisionRef")),
     ("propagate_all", lambda value: [Node(apg("propagateAll"))]),
+    ("pre_script", _write_text("preScript")),
+    ("post_script", _write_text("postScript")),
+    ("payload", _write_expression("payload")),
+    ("payload_variable", _write_text("payloadVariable")),
     ("version_tag", _write_text("versionTag")),
 )
 
