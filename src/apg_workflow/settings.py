@@ -6,7 +6,10 @@ connects to anything at import time.
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field, field_validator
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./apg-workflow.db"
@@ -42,6 +45,20 @@ class Settings(BaseSettings):
     outbox_retention_seconds: float = Field(
         7 * 24 * 3600.0, gt=0, description="Undelivered outbox events older than this are dropped."
     )
+    environment: Literal["development", "production"] = Field(
+        "development",
+        description="development allows the well-known development secret key; production refuses it.",
+    )
+    secret_keys: SecretStr = Field(
+        SecretStr(""),
+        description="Keys that encrypt connection secrets, comma-separated, the current one first "
+        "(`apg-workflow connections generate-key`). Unset: the development key, in development only.",
+    )
+    storage_root: Path = Field(
+        Path("storage"),
+        validate_default=True,
+        description="The directory file components read and write in (nothing outside it).",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -50,6 +67,11 @@ class Settings(BaseSettings):
         if scheme not in ("sqlite", "postgresql", "postgres"):
             raise ValueError(f"DATABASE_URL must start with sqlite:// or postgresql:// (got '{scheme}://…')")
         return value
+
+    @field_validator("storage_root")
+    @classmethod
+    def _absolute_root(cls, value: Path) -> Path:
+        return value.expanduser().absolute()
 
     @property
     def lease_seconds(self) -> float:

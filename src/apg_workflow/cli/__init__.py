@@ -8,7 +8,7 @@ import sys
 import typer
 
 from apg_workflow import __version__
-from apg_workflow.cli import definitions, durable
+from apg_workflow.cli import components, connections, definitions, durable
 from apg_workflow.cli.run import run_command
 
 app = typer.Typer(
@@ -22,6 +22,8 @@ app = typer.Typer(
 definitions.register(app)
 app.command("run")(run_command)
 durable.register(app)
+app.add_typer(connections.app, name="connections")
+app.add_typer(components.app, name="components")
 
 
 @app.command()

@@ -40,6 +40,10 @@ def fail(message: str, code: int = EXIT_FAILED) -> Any:
 
 
 def configure_logging(settings: Settings) -> None:
+    """Log lines to standard error, connection secrets redacted from every record."""
+    from apg_workflow.components.redaction import install_log_redaction
+
+    install_log_redaction()
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

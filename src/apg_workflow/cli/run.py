@@ -119,10 +119,20 @@ def run_command(
     json_output: Annotated[
         bool, typer.Option("--json", help="Print one JSON object (the result) as the last line.")
     ] = False,
+    connections: Annotated[
+        Path | None,
+        typer.Option(
+            "--connections",
+            help="Named connections for the components, from a JSON or YAML file; by default the "
+            "tenant's, from the database of DATABASE_URL when it exists.",
+        ),
+    ] = None,
 ) -> None:
     """Run a definition in memory: service tasks run their components here, listed user tasks are
     completed, timers fire (instantly with --virtual-time). Exit code 0 when the execution completed
     or waits for something (a user task, a message), 1 when it failed or was cancelled."""
+    from apg_workflow.cli.connections import run_connections
+    from apg_workflow.cli.database import load_settings
     from apg_workflow.runtime.local import LocalRunner
 
     variables = json_object(input, "--input")
@@ -148,8 +158,14 @@ def run_command(
             f"[dim]{clock}[/] [{style}]{symbol} {entry.event:<20}[/] {_label(definitions, entry.element_id)}"
         )
 
+    settings = load_settings()
     with LocalRunner(
-        definitions, decisions, virtual_time=virtual_time, trace=None if json_output else trace
+        definitions,
+        decisions,
+        virtual_time=virtual_time,
+        trace=None if json_output else trace,
+        connections=run_connections(settings, connections),
+        storage_root=settings.storage_root,
     ) as runner:
         execution_id = runner.run(process_id, variables, tasks=answers, business_key=business_key)
         result = runner.summary(execution_id)

@@ -45,7 +45,7 @@ def worker_command(
 
 
 def scheduler_command() -> None:
-    """Fire due timers (each exactly once, however many schedulers run) until SIGTERM."""
+    """Fire due timers and schedules (each exactly once, however many schedulers run) until SIGTERM."""
     _run_loops(load_settings(), worker=False, timers=True, concurrency=None, migrate=False)
 
 
@@ -56,11 +56,11 @@ def server_command(
         int | None, typer.Option("--concurrency", "-c", min=1, help="Jobs run at once.")
     ] = None,
 ) -> None:
-    """Worker and timer poller in one process, on SQLite by default, after `db upgrade`. The HTTP
+    """Worker, timer and schedule pollers in one process, on SQLite by default, after `db upgrade`. The HTTP
     API and UI join this process in a later release; --host and --port are for them."""
     settings = load_settings()
     console.print(
-        f"apg-workflow server: worker and timer poller (HTTP API on {host}:{port} is not part of "
+        f"apg-workflow server: worker, timers and schedules (HTTP API on {host}:{port} is not part of "
         "this release yet)"
     )
     _run_loops(settings, worker=True, timers=True, concurrency=concurrency, migrate=True)
@@ -69,8 +69,10 @@ def server_command(
 def _run_loops(
     settings: Settings, *, worker: bool, timers: bool, concurrency: int | None, migrate: bool
 ) -> None:
-    from apg_workflow.components import default_registry
+    from apg_workflow.cli.connections import stored_connections
     from apg_workflow.runtime.context import open_runtime
+    from apg_workflow.runtime.registry import platform_registry
+    from apg_workflow.runtime.schedules import SchedulePoller
     from apg_workflow.runtime.serve import Loop, serve
     from apg_workflow.runtime.timers import TimerPoller
     from apg_workflow.runtime.worker import Worker
@@ -87,9 +89,11 @@ def _run_loops(
                 fail("the database schema is not current: run `apg-workflow db upgrade`")
             loops: list[Loop] = []
             if worker:
-                loops.append(Worker(rt, default_registry(), concurrency=concurrency).run)
+                source = stored_connections(rt)
+                loops.append(Worker(rt, platform_registry(), concurrency=concurrency, connections=source).run)
             if timers:
                 loops.append(TimerPoller(rt).run)
+                loops.append(SchedulePoller(rt).run)
             await serve(*loops)
 
     _guard(settings, main())

@@ -13,15 +13,18 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from apg_workflow.components import ComponentRegistry, default_registry
+from apg_workflow.components import ComponentRegistry
+from apg_workflow.components.connections import ConnectionLookup
 from apg_workflow.engine import effects as e
 from apg_workflow.engine.memory import MemoryEngine
 from apg_workflow.engine.memory_driver import TaskView
 from apg_workflow.model import Definitions
 from apg_workflow.model.decisions import DecisionDefinitions
 from apg_workflow.runtime.jobs import execute
+from apg_workflow.runtime.registry import platform_registry
 
 TERMINAL = frozenset({"completed", "failed", "cancelled"})
 ANY_TASK = "*"
@@ -56,14 +59,18 @@ class LocalRunner:
         virtual_time: bool = False,
         trace: Trace | None = None,
         job_timeout: float = 300.0,
+        connections: ConnectionLookup | None = None,
+        storage_root: Path | None = None,
     ) -> None:
         self.definitions = list(definitions)
-        self.registry = registry or default_registry()
+        self.registry = registry or platform_registry()
         self.virtual_time = virtual_time
         self.engine = _TracingEngine(self.definitions, decisions=list(decisions), start=datetime.now(UTC))
         self.engine.trace = trace
         self.logs: list[tuple[str, str, str]] = []  # (execution id, level, message) written by components
         self.job_timeout = job_timeout
+        self.connections = connections
+        self.storage_root = storage_root
         self._loop = asyncio.Runner()
 
     def close(self) -> None:
@@ -98,6 +105,8 @@ class LocalRunner:
                     clock=lambda: self.engine.now,
                     logger=_ExecutionLog(self.logs, job.execution_id, job.element_id),
                     sleeper=_no_wait if self.virtual_time else asyncio.sleep,
+                    connections=self.connections,
+                    storage_root=self.storage_root,
                 )
             )
             if result.ok:

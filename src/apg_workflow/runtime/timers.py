@@ -7,7 +7,7 @@ whose lease ran out cannot fire what another one took over. It sleeps until the 
 a commit in this process sets an earlier one, or the poll interval passes.
 
 It also does the store's housekeeping: drops expired buffered messages and outbox events past
-their retention. The schedule loop (``runtime.scheduling``) will run beside it.
+their retention. The schedule poller (:mod:`apg_workflow.runtime.schedules`) runs beside it.
 """
 
 from __future__ import annotations

@@ -3,10 +3,10 @@ most ``concurrency`` at once, each with a timeout) and reports each result in th
 steps its execution, fenced by the job's claim: a report from a claim that expired is refused.
 
 The jobs a completion makes ready go straight to this worker while it has room (no round trip
-through the queue). It wakes on a commit in this process, on PostgreSQL ``NOTIFY``, or every poll
-interval; it also delivers inbox commands whose producer died before delivering them. On stop it
-claims nothing more, lets running jobs finish for ``shutdown_grace_seconds``, then releases the
-rest for another worker.
+through the queue), the first of them in the task that ran the completed one. It wakes on a commit
+in this process, on PostgreSQL ``NOTIFY``, or every poll interval; it also delivers inbox commands
+whose producer died before delivering them. On stop it claims nothing more, lets running jobs
+finish for ``shutdown_grace_seconds``, then releases the rest for another worker.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import uuid
 from datetime import timedelta
 
 from apg_workflow.components import ComponentRegistry
+from apg_workflow.components.connections import ConnectionSource
 from apg_workflow.engine.commands import CompleteJob, FailJob
 from apg_workflow.runtime.context import Runtime
 from apg_workflow.runtime.jobs import run_job
@@ -42,9 +43,11 @@ class Worker:
         *,
         concurrency: int | None = None,
         name: str | None = None,
+        connections: ConnectionSource | None = None,
     ) -> None:
         self.rt = runtime
         self.registry = registry
+        self.connections = connections  # each job's tenant's, for its components
         self.concurrency = concurrency or runtime.settings.worker_concurrency
         self.name = name or worker_name()
         self.lease = timedelta(seconds=runtime.settings.lease_seconds)
@@ -70,15 +73,15 @@ class Worker:
                 polling = loop.time() >= next_poll
                 if polling:
                     next_poll = loop.time() + settings.poll_interval_seconds
-                if polling or wake.is_set() or self._backlog:
+                if polling or wake.is_set() or (self._backlog and self._finished.is_set()):
                     wake.clear()
                     self._finished.clear()
                     await self._claim_and_start()
                     if polling and not self._backlog:
                         await self._deliver_orphans()
-                else:
-                    self._finished.clear()
-                await wait_any(stop, wake, self._finished, timeout=next_poll - loop.time())
+                # A job ending matters only when jobs may be waiting for its slot.
+                events = (stop, wake, self._finished) if self._backlog else (stop, wake)
+                await wait_any(*events, timeout=next_poll - loop.time())
         finally:
             await self._drain(settings.shutdown_grace_seconds)
             await listener
@@ -108,20 +111,45 @@ class Worker:
         self._running[job.id] = (task, job)
 
     async def _work(self, job: JobRecord) -> None:
+        """Run ``job``, then, in the same task, the next job that its completion made ready and this
+        worker claimed: a chain of service tasks runs without a hand-over."""
+        task = asyncio.current_task()
+        assert task is not None
+        current: JobRecord | None = job
         try:
+            while current is not None:
+                claimed = await self._run(current)
+                self._running.pop(current.id, None)
+                current = claimed[0] if claimed else None
+                if current is not None:
+                    self._running[current.id] = (task, current)
+                for other in claimed[1:]:
+                    self._start(other)
+        finally:
+            if current is not None:
+                self._running.pop(current.id, None)
+            self._finished.set()
+
+    async def _run(self, job: JobRecord) -> list[JobRecord]:
+        """Run one job and report it; the jobs claimed for this worker by the report."""
+        try:
+            lookup = await self.connections.for_tenant(job.tenant_id) if self.connections else None
             result = await run_job(
-                self.registry, job, timeout=self.rt.settings.job_timeout_seconds, clock=self.rt.clock
+                self.registry,
+                job,
+                timeout=self.rt.settings.job_timeout_seconds,
+                clock=self.rt.clock,
+                connections=lookup,
+                storage_root=self.rt.settings.storage_root,
             )
-            await self._report(job, result)
+            return await self._report(job, result)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("job %s: reporting its result failed; it runs again when its lease ends", job.id)
-        finally:
-            self._running.pop(job.id, None)
-            self._finished.set()
+            return []
 
-    async def _report(self, job: JobRecord, result: CompleteJob | FailJob) -> None:
+    async def _report(self, job: JobRecord, result: CompleteJob | FailJob) -> list[JobRecord]:
         fence = Fence(jobs, job.id, job.claims)
         room = 0 if self._stopping else self.concurrency - len(self._running) + 1
         claimant = Claimant(self.name, room, self.lease) if room > 0 else None
@@ -130,7 +158,7 @@ class Worker:
             outcome = await transitions.apply(job.execution_id, result, fence=fence, claimant=claimant)
         except StaleClaim as exc:
             log.info("%s; its result is dropped", exc.message)
-            return
+            return []
         except (CommandRejected, NotFound) as exc:
             if isinstance(result, CompleteJob) and isinstance(exc, CommandRejected):
                 # The result could not be stored (not JSON data): the attempt fails without retry.
@@ -140,13 +168,11 @@ class Worker:
                     message=f"the result could not be stored: {exc.reason}",
                     retryable=False,
                 )
-                await self._report(job, failure)
-                return
+                return await self._report(job, failure)
             log.info("job %s refused by its execution (%s); dropped", job.id, exc.message)
             await transitions.discard(fence)
-            return
-        for next_job in outcome.claimed:
-            self._start(next_job)
+            return []
+        return outcome.claimed
 
     async def _deliver_orphans(self) -> None:
         """Inbox commands left behind by a process that died before delivering them."""

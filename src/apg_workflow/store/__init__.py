@@ -22,7 +22,8 @@ from apg_workflow.store.records import (
     Source,
     TaskRecord,
 )
-from apg_workflow.store.starts import Started, start_execution
+from apg_workflow.store.schedules import ScheduleRecord
+from apg_workflow.store.starts import Started, start_execution, start_txn
 from apg_workflow.store.transitions import Fence, Outcome, Transitions, utcnow
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "Outgoing",
     "Page",
     "ProgramCache",
+    "ScheduleRecord",
     "Source",
     "StaleClaim",
     "Started",
@@ -53,6 +55,7 @@ __all__ = [
     "deploy_txn",
     "find_version",
     "start_execution",
+    "start_txn",
     "upgrade",
     "utcnow",
 ]

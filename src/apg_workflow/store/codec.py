@@ -1,7 +1,9 @@
-"""Engine commands as JSON (for the command inbox) and back."""
+"""JSON in the store: the text of every JSON column, and engine commands as JSON (for the command
+inbox) and back."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import fields
 from typing import Any
 
@@ -26,6 +28,18 @@ _TYPES: dict[str, type[Any]] = {
 }
 
 
+# ``json.dumps`` with any option builds a new encoder per call: this one is built once.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
+def dumps(value: Any) -> str:
+    """The text of a JSON column: compact, Unicode kept as is."""
+    return _ENCODER.encode(value)
+
+
+loads = json.loads
+
+
 def command_to_json(command: c.Command) -> dict[str, Any]:
     out: dict[str, Any] = {"type": type(command).__name__}
     for f in fields(command):
@@ -46,4 +60,4 @@ def command_from_json(data: dict[str, Any]) -> c.Command:
     return cls(**values)  # type: ignore[no-any-return]
 
 
-__all__ = ["command_from_json", "command_to_json"]
+__all__ = ["command_from_json", "command_to_json", "dumps", "loads"]

@@ -2,8 +2,9 @@
 state. The counterpart of :func:`apg_workflow.engine.memory_driver.effect_handlers`.
 
 Keyed rows (jobs, timers, user tasks, incidents) are collected per id, last change wins, and
-written once at :meth:`StepWriter.flush`; history and outbox rows are appended in one statement
-each. Subscriptions and routing act at once, so that a later effect of the same step sees them.
+written once at :meth:`StepWriter.flush`, which writes the hot rows (the execution's state, jobs,
+timers, history, outbox) in one batch (:mod:`.hotpath`). Subscriptions and routing act at once, so
+that a later effect of the same step sees them.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from apg_workflow.engine import commands as c
 from apg_workflow.engine import effects as e
 from apg_workflow.engine.program import Program
 from apg_workflow.model import Activity
+from apg_workflow.store import hotpath, routing
 from apg_workflow.store import queries as q
-from apg_workflow.store import routing
 from apg_workflow.store.codec import command_to_json
 from apg_workflow.store.records import ExecutionRow, JobRecord
-from apg_workflow.store.tables import incidents, jobs, subscriptions, timers, user_tasks
+from apg_workflow.store.tables import incidents, subscriptions, user_tasks
 
 # History events that leave through the outbox, by the name subscribers know them by.
 _EXECUTION_EVENTS = {"execution.started", "execution.completed", "execution.failed", "execution.cancelled"}
@@ -97,6 +98,7 @@ class StepWriter:
         self.local: deque[c.Command] = deque()  # commands for this execution, applied in this transaction
         self.inbox = Inbox(conn, row.tenant_id, now, inbox_grace)
         self.claimed: list[JobRecord] = []
+        self._claiming = 0
         self.jobs_ready = False
         self.timer_set: datetime | None = None
         self._jobs: dict[str, dict[str, Any] | None] = {}
@@ -164,24 +166,39 @@ class StepWriter:
     def outgoing(self) -> list[Outgoing]:
         return self.inbox.outgoing
 
-    async def flush(self) -> None:
+    async def flush(self, state: Mapping[str, Any] | None, status: str, error: str | None) -> None:
+        """Write everything collected, with the execution's new ``state``; then :attr:`claimed` holds
+        the jobs this step claimed, with their claim numbers."""
         conn = self.conn
-        await q.delete_ids(conn, jobs, [k for k, v in self._jobs.items() if v is None])
-        live = [v for v in self._jobs.values() if v is not None]
-        await q.upsert(conn, jobs, [v for v in live if v["claimed_by"] is None])
-        await q.upsert(conn, jobs, [v for v in live if v["claimed_by"] is not None])
-        await q.delete_ids(conn, timers, [k for k, v in self._timers.items() if v is None])
-        await q.upsert(conn, timers, [v for v in self._timers.values() if v is not None])
         await q.insert_rows(conn, user_tasks, list(self._tasks.values()))
-        for task_id, (status, result) in self._task_status.items():
-            await q.set_task_status(conn, task_id, status, self.now, result)
+        for task_id, (task_status, result) in self._task_status.items():
+            await q.set_task_status(conn, task_id, task_status, self.now, result)
         await q.upsert(conn, incidents, list(self._incidents.values()))
         for incident_id in self._resolved:
             await q.resolve_incident(conn, incident_id, self.now)
-        await q.insert_history(conn, self._history)
-        await q.insert_outbox(conn, self._outbox)
-        if self.jobs_ready:
-            await q.notify_jobs(conn)
+        live_jobs = [v for v in self._jobs.values() if v is not None]
+        claims = await hotpath.write(
+            conn,
+            hotpath.StepRows(
+                execution=self.row,
+                now=self.now,
+                state=state,
+                status=status,
+                error=error,
+                job_deletes=[k for k, v in self._jobs.items() if v is None],
+                jobs=live_jobs,
+                timer_deletes=[k for k, v in self._timers.items() if v is None],
+                timers=[v for v in self._timers.values() if v is not None],
+                history=self._history,
+                outbox=self._outbox,
+                notify=self.jobs_ready,
+            ),
+        )
+        self.claimed = [
+            JobRecord.from_row(job | {"claims": claims[job["id"]]})
+            for job in live_jobs
+            if job["id"] in claims
+        ]
 
     # Effects ----------------------------------------------------------------------------------
 
@@ -204,9 +221,9 @@ class StepWriter:
             "created_at": self.now,
         }
         claimant = self.claimant
-        if claimant is not None and due <= self.now and len(self.claimed) < claimant.slots:
+        if claimant is not None and due <= self.now and self._claiming < claimant.slots:
             row |= {"due_at": self.now + claimant.lease, "claimed_by": claimant.worker, "claims": 1}
-            self.claimed.append(JobRecord.from_row(row))
+            self._claiming += 1
         elif due <= self.now:
             self.jobs_ready = True
         self._jobs[x.job_id] = row

@@ -18,12 +18,13 @@ from sqlalchemy import Table, and_, delete, func, insert, or_, select, text, upd
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from apg_workflow.store import hotpath
+from apg_workflow.store.hotpath import JOBS_CHANNEL
 from apg_workflow.store.records import Claim, ExecutionRow, JobRecord, Source
 from apg_workflow.store.tables import (
     buffered_messages,
     commands,
     executions,
-    history,
     incidents,
     jobs,
     outbox,
@@ -32,8 +33,6 @@ from apg_workflow.store.tables import (
     user_tasks,
     workflow_versions,
 )
-
-JOBS_CHANNEL = "apg_workflow_jobs"
 
 _EXECUTION_ROW = [executions.c[name] for name in ExecutionRow.__dataclass_fields__]
 _JOB_RECORD = [jobs.c[name] for name in JobRecord.__dataclass_fields__]
@@ -48,33 +47,8 @@ def _postgres(conn: AsyncConnection) -> bool:
 
 async def lock_execution(conn: AsyncConnection, execution_id: str) -> ExecutionRow | None:
     """The execution, its row locked until the transaction ends (SQLite: the write lock is held)."""
-    stmt = select(*_EXECUTION_ROW).where(executions.c.id == execution_id).with_for_update()
-    row = (await conn.execute(stmt)).first()
-    return ExecutionRow.from_row(row) if row is not None else None
-
-
-async def save_execution(
-    conn: AsyncConnection,
-    row: ExecutionRow,
-    state: Mapping[str, Any] | None,
-    *,
-    status: str,
-    error: str | None,
-    now: datetime,
-) -> None:
-    values: dict[str, Any] = {
-        "state": state,
-        "status": status,
-        "error": error,
-        "version": row.version + 1,
-        "updated_at": now,
-    }
-    if state is not None:
-        values["process_id"] = state["process_id"]
-    if status not in ("running", "pending"):
-        values["ended_at"] = now
-    stmt = update(executions).where(executions.c.id == row.id, executions.c.version == row.version)
-    await conn.execute(stmt.values(**values))
+    row, _ = await hotpath.lock(conn, execution_id)
+    return row
 
 
 async def insert_execution(conn: AsyncConnection, values: Mapping[str, Any]) -> None:
@@ -146,20 +120,8 @@ async def delete_claimed(conn: AsyncConnection, table: Table, row_id: Any, claim
     return (await conn.execute(stmt)).rowcount
 
 
-async def held_claim(conn: AsyncConnection, table: Table, row_id: Any) -> int | None:
-    """The row's current claim number, the row locked; ``None`` when it is gone."""
-    stmt = select(table.c.claims).where(table.c.id == row_id).with_for_update()
-    return (await conn.execute(stmt)).scalar_one_or_none()
-
-
 async def next_due(conn: AsyncConnection, table: Table) -> datetime | None:
     return (await conn.execute(select(func.min(table.c.due_at)))).scalar_one_or_none()
-
-
-async def notify_jobs(conn: AsyncConnection) -> None:
-    """Wake listening workers when this transaction commits (PostgreSQL)."""
-    if _postgres(conn):
-        await conn.execute(text(f"NOTIFY {JOBS_CHANNEL}"))
 
 
 # Rows a step writes ---------------------------------------------------------------------------
@@ -199,14 +161,6 @@ async def set_task_status(
 async def resolve_incident(conn: AsyncConnection, incident_id: str, now: datetime) -> None:
     stmt = update(incidents).where(incidents.c.id == incident_id, incidents.c.status == "open")
     await conn.execute(stmt.values(status="resolved", resolved_at=now))
-
-
-async def insert_history(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
-    await insert_rows(conn, history, rows)
-
-
-async def insert_outbox(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
-    await insert_rows(conn, outbox, rows)
 
 
 async def insert_command(
@@ -321,22 +275,17 @@ __all__ = [
     "claim_rows",
     "delete_claimed",
     "delete_ids",
-    "held_claim",
     "insert_command",
     "insert_execution",
-    "insert_history",
-    "insert_outbox",
     "insert_rows",
     "lock_execution",
     "lock_message_name",
     "message_subscriber",
     "next_due",
-    "notify_jobs",
     "purge_expired_messages",
     "purge_outbox",
     "release",
     "resolve_incident",
-    "save_execution",
     "set_task_status",
     "signal_subscribers",
     "start_triggers_for",

@@ -41,31 +41,17 @@ async def start_execution(
     execution_id = new_execution_id()  # chosen once, so that a retried transaction reuses it
 
     async def work(conn: AsyncConnection) -> Started | Outcome:
-        earlier = await _earlier(conn, tenant_id, key, business_key, request_id)
-        if earlier is not None:
-            return earlier
-        found = await find_version(conn, tenant_id, key, version)
-        if found is None:
-            raise NotFound("workflow", key if version is None else f"{key} version {version}")
-        now = transitions.clock()
-        await q.insert_execution(
-            conn, pending_execution(execution_id, tenant_id, found[0], found[1], None, business_key, now)
+        return await start_txn(
+            conn,
+            transitions,
+            execution_id=execution_id,
+            tenant_id=tenant_id,
+            key=key,
+            version=version,
+            variables=variables,
+            business_key=business_key,
+            request_id=request_id,
         )
-        row = await q.lock_execution(conn, execution_id)
-        assert row is not None
-        command = c.Start(
-            execution_id=execution_id, variables=dict(variables or {}), business_key=business_key
-        )
-        outcome = await transitions.step_txn(conn, row, command)
-        if outcome.rejected is not None:
-            raise CommandRejected(execution_id, outcome.rejected)  # rolls the new row back
-        if request_id is not None:
-            await conn.execute(
-                insert(requests).values(
-                    tenant_id=tenant_id, key=request_id, result={"execution_id": execution_id}, created_at=now
-                )
-            )
-        return outcome
 
     try:
         result = await transitions.db.transaction(work)
@@ -79,6 +65,47 @@ async def start_execution(
         return result
     await transitions.committed(result)
     return Started(execution_id, result.status, created=True)
+
+
+async def start_txn(
+    conn: AsyncConnection,
+    transitions: Transitions,
+    *,
+    execution_id: str,
+    tenant_id: str,
+    key: str,
+    version: int | None = None,
+    variables: Mapping[str, Any] | None = None,
+    business_key: str | None = None,
+    request_id: str | None = None,
+) -> Started | Outcome:
+    """Inside the caller's transaction: the earlier execution with this business key or request id
+    (``created`` false), else a new one after its first step, whose outcome the caller hands to
+    :meth:`Transitions.committed` once the transaction commits. Raises :class:`NotFound` and
+    :class:`CommandRejected` (the caller rolls the new row back)."""
+    earlier = await _earlier(conn, tenant_id, key, business_key, request_id)
+    if earlier is not None:
+        return earlier
+    found = await find_version(conn, tenant_id, key, version)
+    if found is None:
+        raise NotFound("workflow", key if version is None else f"{key} version {version}")
+    now = transitions.clock()
+    await q.insert_execution(
+        conn, pending_execution(execution_id, tenant_id, found[0], found[1], None, business_key, now)
+    )
+    row = await q.lock_execution(conn, execution_id)
+    assert row is not None
+    command = c.Start(execution_id=execution_id, variables=dict(variables or {}), business_key=business_key)
+    outcome = await transitions.step_txn(conn, row, command)
+    if outcome.rejected is not None:
+        raise CommandRejected(execution_id, outcome.rejected)  # rolls the new row back
+    if request_id is not None:
+        await conn.execute(
+            insert(requests).values(
+                tenant_id=tenant_id, key=request_id, result={"execution_id": execution_id}, created_at=now
+            )
+        )
+    return outcome
 
 
 async def _earlier(
@@ -110,4 +137,4 @@ async def _earlier(
     return None
 
 
-__all__ = ["Started", "start_execution"]
+__all__ = ["Started", "start_execution", "start_txn"]

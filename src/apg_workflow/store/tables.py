@@ -339,11 +339,27 @@ requests = Table(
     Index(None, "created_at"),
 )
 
+# Named credentials for components, one row per tenant and name. ``payload`` is the connection's
+# settings as JSON, sealed (AES-GCM) with the key ``key_id`` names; ``type`` is kept in clear.
+connections = Table(
+    "connections",
+    metadata,
+    Column("tenant_id", String(64), ForeignKey("tenants.id"), primary_key=True),
+    Column("name", String(100), primary_key=True),
+    Column("type", String(16), nullable=False),
+    Column("key_id", String(32), nullable=False),
+    Column("payload", Text, nullable=False),
+    _created(),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Index(None, "key_id"),
+)
+
 __all__ = [
     "ID",
     "UTCDateTime",
     "buffered_messages",
     "commands",
+    "connections",
     "executions",
     "history",
     "incidents",

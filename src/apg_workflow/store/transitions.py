@@ -23,6 +23,7 @@ from apg_workflow.engine import commands as c
 from apg_workflow.engine.effects import Rejected
 from apg_workflow.engine.migrations import load_state
 from apg_workflow.engine.step import step
+from apg_workflow.store import hotpath
 from apg_workflow.store import queries as q
 from apg_workflow.store.codec import command_from_json
 from apg_workflow.store.db import Database
@@ -93,14 +94,14 @@ class Transitions:
         :class:`NotFound`, :class:`StaleClaim` (the fence no longer holds) or
         :class:`CommandRejected` (the engine refused the command; nothing changed)."""
 
+        held_by = None if fence is None else (fence.table.name, fence.id)
+
         async def work(conn: AsyncConnection) -> Outcome:
-            row = await q.lock_execution(conn, execution_id)
+            row, held = await hotpath.lock(conn, execution_id, held_by)
             if row is None:
                 raise NotFound("execution", execution_id)
-            if fence is not None:
-                held = await q.held_claim(conn, fence.table, fence.id)
-                if held != fence.claims:
-                    raise StaleClaim(fence.table.name.rstrip("s"), fence.id, fence.claims)
+            if fence is not None and held != fence.claims:
+                raise StaleClaim(fence.table.name.rstrip("s"), fence.id, fence.claims)
             return await self.step_txn(conn, row, command, claimant=claimant)
 
         outcome = await self.db.transaction(work)
@@ -149,9 +150,8 @@ class Transitions:
                 await writer.apply(effect)
             pending.extend(writer.local)
             writer.local.clear()
-        await writer.flush()
         assert state is not None
-        await q.save_execution(conn, row, state, status=state["status"], error=state.get("error"), now=now)
+        await writer.flush(state, state["status"], state.get("error"))
         return Outcome(
             execution_id=row.id,
             status=state["status"],
@@ -168,7 +168,7 @@ class Transitions:
         and tells its parent (as the in-memory driver does)."""
         if not (isinstance(command, c.Start) and row.state is None and row.parent_id is not None):
             return Outcome(execution_id=row.id, status=row.status, rejected=reason)
-        await q.save_execution(conn, row, None, status="failed", error=reason, now=now)
+        await hotpath.write(conn, hotpath.StepRows(row, now, state=None, status="failed", error=reason))
         inbox = Inbox(conn, row.tenant_id, now, self.inbox_grace)
         await inbox.send(row.parent_id, c.ChildFailed(call_id=row.id, message=reason))
         return Outcome(execution_id=row.id, status="failed", outgoing=inbox.outgoing)
@@ -216,7 +216,7 @@ class Transitions:
     async def _deliver_txn(
         self, conn: AsyncConnection, command_id: int, execution_id: str, claims: int | None
     ) -> Outcome | None:
-        row = await q.lock_execution(conn, execution_id)
+        row, _ = await hotpath.lock(conn, execution_id)
         data = await q.take_command(conn, command_id, claims)
         if data is None:
             return None  # delivered already
