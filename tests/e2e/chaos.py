@@ -167,6 +167,9 @@ class Effects:
         async with self.engine.connect() as conn:
             return int((await conn.execute(text(f"SELECT COUNT(DISTINCT job_id) FROM {TABLE}"))).scalar_one())
 
+    async def jobs_done_at_least(self, count: float) -> bool:
+        return await self.jobs_done() >= count
+
     async def all(self) -> list[Effect]:
         async with self.engine.connect() as conn:
             rows = await conn.execute(text(f"SELECT {', '.join(COLUMNS)} FROM {TABLE}"))
@@ -183,9 +186,9 @@ async def start_many(rt: Runtime, key: str, count: int, *, at_once: int = 20) ->
     return ids
 
 
-async def completed(rt: Runtime, ids: list[str]) -> int:
+async def all_completed(rt: Runtime, ids: list[str]) -> bool:
     stmt = select(func.count()).where(executions.c.id.in_(ids), executions.c.status == "completed")
-    return int(await rt.db.read(lambda conn: _scalar(conn, stmt)))
+    return int(await rt.db.read(lambda conn: _scalar(conn, stmt))) == len(ids)
 
 
 async def _scalar(conn, stmt):  # type: ignore[no-untyped-def]
@@ -253,10 +256,10 @@ __all__ = [
     "Effect",
     "Effects",
     "Workers",
+    "all_completed",
     "assert_each_element_completed_once",
     "assert_each_job_took_effect_once",
     "chaos_seed",
-    "completed",
     "overlapping_runs",
     "recording_chain",
     "start_many",

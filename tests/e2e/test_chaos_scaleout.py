@@ -18,9 +18,9 @@ from apg_workflow.store.tables import jobs
 from tests.e2e.chaos import (
     Effects,
     Workers,
+    all_completed,
     assert_each_element_completed_once,
     assert_each_job_took_effect_once,
-    completed,
     overlapping_runs,
     recording_chain,
     start_many,
@@ -30,7 +30,6 @@ from tests.integration.store.databases import deploy_text
 
 pytestmark = [
     pytest.mark.asyncio,
-    pytest.mark.timeout(300),
     pytest.mark.parametrize(
         "database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
     ),
@@ -57,7 +56,7 @@ async def test_three_workers_share_the_work_and_never_run_a_job_twice(
             workers.start()
         await workers.ready()
         ids = await start_many(runtime, "fanout", EXECUTIONS)
-        await until(lambda: _all_completed(runtime, ids), 120, workers)
+        await until(lambda: all_completed(runtime, ids), 120, workers)
     finally:
         sampler.cancel()
         with suppress(asyncio.CancelledError):
@@ -86,7 +85,3 @@ async def _sample_claims(rt: Runtime, seen: Counter[int]) -> None:
 
 async def _rows(conn, stmt):  # type: ignore[no-untyped-def]
     return [tuple(row) for row in await conn.execute(stmt)]
-
-
-async def _all_completed(rt: Runtime, ids: list[str]) -> bool:
-    return await completed(rt, ids) == len(ids)
