@@ -121,6 +121,8 @@ async def pause_schedule(rt: Runtime, schedule_id: int) -> ScheduleRecord:
     """Stop firing until resumed (pausing a paused schedule changes nothing)."""
 
     def change(record: ScheduleRecord, now: datetime) -> ScheduleRecord:
+        if record.paused:
+            return record
         return replace(record, spec={**record.spec, "paused": True}, next_fire_at=None)
 
     return await _change(rt, schedule_id, change)
