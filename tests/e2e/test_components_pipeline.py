@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -19,7 +20,7 @@ from decimal import Decimal
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -94,15 +95,20 @@ class Inbox:
         return "250 Message accepted"
 
     def messages(self) -> list[EmailMessage]:
-        return [message_from_bytes(e.content, policy=policy.default) for e in self.envelopes]  # type: ignore[arg-type,misc]
+        contents = [envelope.content for envelope in self.envelopes]
+        assert all(isinstance(content, bytes) for content in contents)
+        return [cast(EmailMessage, message_from_bytes(c, policy=policy.default)) for c in contents]  # type: ignore[arg-type]
 
 
 @pytest.fixture
 def mailbox() -> Iterator[tuple[Inbox, int]]:
+    with socket.socket() as probe:  # a free port (aiosmtpd checks its server by connecting to it)
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=0)
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
-    yield inbox, int(controller.server.sockets[0].getsockname()[1])
+    yield inbox, port
     controller.stop()
 
 
@@ -165,13 +171,14 @@ class Pipeline:
 
 
 @pytest.fixture
-def pipeline(http_server: LoopbackHttp, mailbox: tuple[Inbox, int], warehouse: Warehouse) -> Pipeline:
-    http_server.route("/orders", _orders)
+def pipeline(request: pytest.FixtureRequest, mailbox: tuple[Inbox, int], warehouse: Warehouse) -> Pipeline:
+    api: LoopbackHttp = request.getfixturevalue("http_server")
+    api.route("/orders", _orders)
     inbox, smtp_port = mailbox
     connections = {
         "orders_api": {
             "type": "http",
-            "base_url": http_server.url("/"),
+            "base_url": api.url("/"),
             "auth": {"kind": "bearer", "token": TOKEN},
             "allowed_hosts": ["127.0.0.1"],
         },
@@ -185,7 +192,7 @@ def pipeline(http_server: LoopbackHttp, mailbox: tuple[Inbox, int], warehouse: W
         },
     }
     password = urlsplit(warehouse.url).password or ""
-    return Pipeline(http_server, inbox, warehouse, connections, (TOKEN, password))
+    return Pipeline(api, inbox, warehouse, connections, (TOKEN, password))
 
 
 # The checks -------------------------------------------------------------------------------------
@@ -197,14 +204,10 @@ async def _check_effects(pipeline: Pipeline, variables: Mapping[str, Any], stora
     assert (request.method, request.path, request.query) == ("GET", "/orders", {"date": [DAY]})
     assert request.headers["idempotency-key"]  # the job id
 
+    day = date.fromisoformat(DAY)  # the ISO text of a variable, stored in a date column
     assert await pipeline.warehouse.rows() == [
-        {
-            "report_date": date.fromisoformat(DAY),
-            "region": "north",
-            "orders": 2,
-            "revenue": Decimal("320.00"),
-        },
-        {"report_date": date.fromisoformat(DAY), "region": "south", "orders": 1, "revenue": Decimal("80.50")},
+        {"report_date": day, "region": "north", "orders": 2, "revenue": Decimal("320.00")},
+        {"report_date": day, "region": "south", "orders": 1, "revenue": Decimal("80.50")},
     ]
 
     assert (storage / REPORT_PATH).read_text() == REPORT
@@ -275,8 +278,10 @@ async def postgres_runtime(database_url: str, tmp_path: Path) -> AsyncIterator[R
         yield rt
 
 
-async def _completed(rt: Runtime, execution_id: str) -> bool:
-    return (await services.show(rt, execution_id))["status"] != "running"
+async def _settled(rt: Runtime, execution_id: str) -> bool:
+    """The execution ended, or stopped at an incident."""
+    ended = (await services.show(rt, execution_id))["status"] in ("completed", "failed", "cancelled")
+    return ended or bool((await services.list_incidents(rt)).items)
 
 
 @pytest.mark.postgres
@@ -292,7 +297,7 @@ async def test_the_pipeline_runs_durably_on_postgresql(pipeline: Pipeline, postg
     worker = Worker(rt, platform_registry(), connections=StoredConnections.for_runtime(rt))
     running = asyncio.create_task(worker.run(stop))
     try:
-        await wait_for(lambda: _completed(rt, started.execution_id), timeout=15)
+        await wait_for(lambda: _settled(rt, started.execution_id), timeout=15)
     finally:
         stop.set()
         await running

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from apg_workflow.components.base import Component, ComponentConfig, ComponentContext
+from apg_workflow.components.builtins.integration.sql_codecs import accept_iso_text
 from apg_workflow.components.builtins.integration.support import connection_settings
 from apg_workflow.components.errors import BpmnError, ConfigurationError, RetryableError
 
@@ -107,7 +108,7 @@ async def in_transaction(context: ComponentContext, connection: str, work: Calla
         raise ConfigurationError(f"no SQLAlchemy dialect is installed for '{url.drivername}'") from None
     try:
         if is_async:
-            engine = create_async_engine(url, poolclass=NullPool)
+            engine = accept_iso_text(create_async_engine(url, poolclass=NullPool))
             try:
                 async with engine.begin() as conn:
                     return await conn.run_sync(work)
@@ -135,9 +136,12 @@ def _blocking(url: URL, work: Callable[[Connection], T]) -> T:
 
 def _translate(error: exc.DBAPIError) -> Exception:
     detail = str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
-    if isinstance(error, exc.IntegrityError):
+    # Some drivers raise a bad value found before it reaches the server (asyncpg) as a generic
+    # error; its SQLSTATE class still says what it is: 22 data exception, 23 integrity violation.
+    sqlstate = str(getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None) or "")
+    if isinstance(error, exc.IntegrityError) or sqlstate.startswith("23"):
         return BpmnError("sql-integrity-error", f"the database refused the change: {detail}")
-    if isinstance(error, exc.DataError):
+    if isinstance(error, exc.DataError) or sqlstate.startswith("22"):
         return BpmnError("sql-data-error", f"the database refused a value: {detail}")
     if isinstance(error, exc.ProgrammingError | exc.NotSupportedError):
         return ConfigurationError(f"the statement failed: {detail}")
@@ -162,7 +166,8 @@ class SqlQuery(Component[SqlQueryConfig]):
     title = "SQL query"
     description = (
         "Runs a parameterised query and returns its rows as objects (decimals as numbers, dates as ISO text, "
-        "bytes as base64). Parameters are bound, never interpolated."
+        "bytes as base64). Parameters are bound, never interpolated; a date or time may be given as ISO text "
+        "(`2025-03-01`, `2025-03-01T09:30:00Z`)."
     )
     Config = SqlQueryConfig
     inputs = {"type": "object", "description": "Values of the statement's `:name` parameters."}
@@ -236,7 +241,8 @@ class SqlExecute(Component[SqlExecuteConfig]):
     description = (
         "Runs INSERT / UPDATE / DELETE / DDL statements with bound parameters in one transaction: either all "
         "of them take effect or none. Returns the affected row counts, and the rows of a RETURNING clause. "
-        "An integrity violation raises the BPMN error `sql-integrity-error`."
+        "An integrity violation raises the BPMN error `sql-integrity-error`, a value the database refuses "
+        "`sql-data-error`. Dates and times may be given as ISO text."
     )
     Config = SqlExecuteConfig
     inputs = {
