@@ -8,7 +8,7 @@ and call activities in :mod:`~apg_workflow.engine.subprocess`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from apg_workflow.engine import loops, scopes, timers, tokens, triggers
 from apg_workflow.engine.behaviour import Behaviour, register
@@ -151,45 +151,62 @@ class ScriptBehaviour(ActivityBehaviour):
 class UserTaskBehaviour(ActivityBehaviour):
     """Creates a work item for a person and waits until it is completed."""
 
+    def prepare(self, node: FlowNode) -> _TaskOptions:
+        if not isinstance(node, UserTask):  # a manual task
+            return _TaskOptions(False, None, None)
+        assignment = node.assignment
+        evaluated = bool(
+            assignment.assignee or assignment.candidate_users or assignment.candidate_groups or node.due
+        )
+        form = None
+        if node.form is not None:
+            form = {"key": node.form.key, "schema": thaw(node.form.schema) if node.form.schema else None}
+        return _TaskOptions(evaluated, node.priority, form)
+
     def run(self, ctx: Ctx, inst_id: str, info: NodeInfo) -> None:
-        node = info.node
-        inst = ctx.instance(inst_id)
-        scope = inst.get("own") or inst["scope"]
-        assignee = due = priority = form = None
+        options: _TaskOptions = info.prepared
+        assignee = due = None
         candidate_users: tuple[str, ...] = ()
         candidate_groups: tuple[str, ...] = ()
-        if isinstance(node, UserTask):
+        if options.evaluated:
+            node = info.node
+            assert isinstance(node, UserTask)
+            scope = reading_scope(ctx, inst_id)
             assignment = node.assignment
-            if assignment.assignee or assignment.candidate_users or assignment.candidate_groups:
-                assignee = _text(ctx, assignment.assignee, scope, "assignee")
-                candidate_users = _names(ctx, assignment.candidate_users, scope)
-                candidate_groups = _names(ctx, assignment.candidate_groups, scope)
+            assignee = _text(ctx, assignment.assignee, scope, "assignee")
+            candidate_users = _names(ctx, assignment.candidate_users, scope)
+            candidate_groups = _names(ctx, assignment.candidate_groups, scope)
             if node.due:
                 value = _value(ctx, node.due, scope, "due date")
                 try:
                     due = timers.resolve_due(value, ctx.now)
                 except timers.TimerError as exc:
                     raise Fault(f"due date of {node.label}: {exc}") from None
-            priority = node.priority
-            if node.form is not None:
-                form = {"key": node.form.key, "schema": thaw(node.form.schema) if node.form.schema else None}
         task_id = ctx.external_id()
         ctx.add_wait(task_id, {"kind": "task", "role": "self", "element": info.id, "instance": inst_id})
-        inst["wait"] = task_id
+        ctx.instance(inst_id)["wait"] = task_id
         ctx.effects.append(
             CreateUserTask(
                 task_id=task_id,
                 element_id=info.id,
-                name=node.name,
+                name=info.node.name,
                 assignee=assignee,
                 candidate_users=candidate_users,
                 candidate_groups=candidate_groups,
-                form=form,
+                form=scopes.clone(options.form) if options.form is not None else None,
                 due_at=due,
-                priority=priority,
+                priority=options.priority,
                 variables=inputs_or_all(ctx, inst_id, info),
             )
         )
+
+
+class _TaskOptions(NamedTuple):
+    """What a user task's work item takes from its definition, worked out once per node."""
+
+    evaluated: bool  # an assignee, candidates or a due date to evaluate when the task opens
+    priority: int | None
+    form: dict[str, Any] | None
 
 
 def _is_expression(text: str) -> bool:

@@ -18,12 +18,14 @@ from typing import Any
 
 from apg_workflow.engine import commands as c
 from apg_workflow.engine import effects as e
+from apg_workflow.engine.effects import History
 from apg_workflow.engine.memory_driver import Delivery, JobError, JobView, TaskView, effect_handlers
 from apg_workflow.engine.migrations import load_state
 from apg_workflow.engine.program import Program, Sandbox, compile_program
 from apg_workflow.engine.state import ROOT_SCOPE
 from apg_workflow.engine.step import step
-from apg_workflow.model import Definitions
+from apg_workflow.engine.tokens import COMPLETED
+from apg_workflow.model import EMPTY, Definitions
 from apg_workflow.model.decisions import Decision, DecisionDefinitions
 
 DEFAULT_START = datetime(2025, 1, 1, tzinfo=UTC)
@@ -68,11 +70,22 @@ class MemoryEngine(Delivery):
         self._programs: dict[str, Program] = {}
         self._states: dict[str, dict[str, Any]] = {}
         self._history: dict[str, list[e.History]] = {}
+        # Completed element ids, kept as they happen only for executions that call others or are
+        # called (a parent's list interleaves its children's); the others derive them from history.
         self._completed: dict[str, list[str]] = {}
         self._parent: dict[str, tuple[str, str]] = {}  # child execution → (parent execution, call id)
         self._queue: deque[tuple[str, c.Command]] = deque()
         self._ready_jobs: deque[str] = deque()
         self._effect_handlers = effect_handlers(self)
+        # The registry of what a command reports on: dropped once the state no longer waits on it.
+        self._consumes: dict[type, dict[str, Any]] = {
+            c.CompleteJob: self.jobs_by_id,
+            c.FailJob: self.jobs_by_id,
+            c.CompleteUserTask: self.tasks_by_id,
+            c.FireTimer: self.timers,
+            c.CorrelateMessage: self._messages,
+            c.BroadcastSignal: self._signals,
+        }
         # Unless a subclass watches history entries, _apply keeps them itself (faster).
         self._keeps_history = type(self).record_history is MemoryEngine.record_history
         self._count = 0
@@ -130,7 +143,8 @@ class MemoryEngine(Delivery):
         task = self.tasks_by_id.get(task_id)
         if task is None:
             raise CommandRejected(f"no open user task '{task_id}'")
-        self._run(task.execution_id, c.CompleteUserTask(task_id=task_id, variables=dict(variables or {})))
+        command = c.CompleteUserTask(task_id=task_id, variables=dict(variables) if variables else EMPTY)
+        self._run(task.execution_id, command)
 
     def cancel(self, execution_id: str, reason: str = "cancelled") -> None:
         self._run(execution_id, c.Cancel(reason=reason))
@@ -213,7 +227,11 @@ class MemoryEngine(Delivery):
 
     def completed(self, execution_id: str) -> list[str]:
         """Ids of the elements completed, in order, including those of sub-processes and called processes."""
-        return list(self._completed.get(execution_id, ()))
+        kept = self._completed.get(execution_id)
+        if kept is not None:
+            return list(kept)
+        history = self._history.get(execution_id, ())
+        return [h.element_id for h in history if h.event == COMPLETED and h.element_id is not None]
 
     def active(self, execution_id: str) -> list[str]:
         """Ids of the elements active now, including those of called processes."""
@@ -295,17 +313,20 @@ class MemoryEngine(Delivery):
             if self.serialize:
                 new_state = load_state(json.loads(json.dumps(new_state)))
             self._states[execution_id] = new_state
-            wait_id = c.wait_of(command)
-            if wait_id is not None and wait_id not in new_state["waits"]:
-                self.forget(wait_id)  # consumed: a job done, a task completed, a one-off timer fired, …
+            registry = self._consumes.get(type(command))
+            if registry is not None:  # consumed: a job done, a task completed, a one-off timer fired, …
+                wait_id = c.wait_of(command)
+                if wait_id not in new_state["waits"]:
+                    registry.pop(wait_id, None)
         if effects and type(effects[0]) is e.Rejected:  # then it is the only effect
             return effects[0].reason
         handlers = self._effect_handlers
         history = self._history.setdefault(execution_id, []) if self._keeps_history else None
+        kept = self._completed
         for effect in effects:
-            if history is not None and type(effect) is e.History:  # record_history, written out
+            if history is not None and type(effect) is History:  # record_history, written out
                 history.append(effect)
-                if effect.event == "element.completed":
+                if effect.event == COMPLETED and execution_id in kept:
                     self._element_completed(execution_id, effect)
             else:
                 handlers[type(effect)](execution_id, effect)
@@ -346,7 +367,7 @@ class MemoryEngine(Delivery):
     def record_history(self, execution_id: str, entry: e.History) -> None:
         """Keep a history entry (a subclass may override this to watch them as they happen)."""
         self._history.setdefault(execution_id, []).append(entry)
-        if entry.event == "element.completed":
+        if entry.event == COMPLETED and execution_id in self._completed:
             self._element_completed(execution_id, entry)
 
     def _element_completed(self, execution_id: str, entry: e.History) -> None:
@@ -354,8 +375,14 @@ class MemoryEngine(Delivery):
             return
         current: str | None = execution_id
         while current is not None:
-            self._completed.setdefault(current, []).append(entry.element_id)
+            self._completed[current].append(entry.element_id)
             current = self._parent[current][0] if current in self._parent else None
+
+    def _keep_completed(self, execution_id: str) -> None:
+        """From now on keep the completed elements of ``execution_id`` (and of its callers) as they
+        happen, so that its children's completions interleave with its own."""
+        if execution_id not in self._completed:
+            self._completed[execution_id] = self.completed(execution_id)
 
     def job_created(self, job: JobView) -> None:
         self.jobs_by_id[job.job_id] = job
@@ -364,6 +391,8 @@ class MemoryEngine(Delivery):
 
     def start_child(self, parent: str, effect: e.StartChild) -> None:
         program = self._programs[parent]
+        self._keep_completed(parent)
+        self._completed[effect.call_id] = []
         self._parent[effect.call_id] = (parent, effect.call_id)
         self._programs[effect.call_id] = program
         command = c.Start(

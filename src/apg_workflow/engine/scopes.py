@@ -21,6 +21,7 @@ from apg_workflow.model import DataMapping, Expression, format_duration
 
 _SCALARS = (str, int, float, bool, type(None))
 _EXACT = frozenset({str, int, bool, type(None)})  # stored as they are (floats must be finite)
+_CONTAINERS = (dict, list)
 
 
 def visible(ctx: Ctx, scope_id: str) -> dict[str, Any]:
@@ -163,9 +164,16 @@ def jsonable(value: Any, name: str = "value") -> Any:
 
 
 def clone(value: Any) -> Any:
-    """A copy of JSON-ready data deep enough that user code changing it cannot change the state."""
+    """A copy of JSON-ready data deep enough that user code changing it cannot change the state.
+
+    Containers are copied whole, then only their nested containers again: most values are
+    scalars, which need no call of their own."""
     if isinstance(value, dict):
-        return {k: clone(v) for k, v in value.items()}
+        copy = dict(value)
+        for key, item in copy.items():
+            if isinstance(item, _CONTAINERS):
+                copy[key] = clone(item)
+        return copy
     if isinstance(value, list):
-        return [clone(v) for v in value]
+        return [clone(item) if isinstance(item, _CONTAINERS) else item for item in value]
     return value

@@ -143,8 +143,8 @@ def _fail_job(ctx: Ctx, command: c.FailJob) -> str | None:
 def _resume(kind: str, id_field: str) -> Handler:
     def handle(ctx: Ctx, command: Any) -> str | None:
         wait_id = getattr(command, id_field)
-        wait = _wait(ctx, wait_id, kind)
-        if wait is None:
+        wait = ctx.waits.get(wait_id)
+        if wait is None or wait["kind"] != kind:
             return f"no open {kind} '{wait_id}'"
         ctx.proc.nodes[wait["element"]].behaviour.resume(ctx, wait_id, wait, command.variables)
         return None
