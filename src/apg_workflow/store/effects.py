@@ -191,7 +191,6 @@ class StepWriter:
                 timers=[v for v in self._timers.values() if v is not None],
                 history=self._history,
                 outbox=self._outbox,
-                notify=self.jobs_ready,
             ),
         )
         self.claimed = [
@@ -319,6 +318,7 @@ class StepWriter:
             variables=x.variables,
             now=self.now,
             send=self.send,
+            thrower=self.row.id,
         )
 
     async def _start_child(self, x: e.StartChild) -> None:

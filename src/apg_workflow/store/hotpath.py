@@ -24,8 +24,6 @@ from apg_workflow.store.db import driver_call
 from apg_workflow.store.errors import StoreError
 from apg_workflow.store.records import ExecutionRow
 
-JOBS_CHANNEL = "apg_workflow_jobs"
-
 _EXECUTION = "id, tenant_id, workflow_id, version_id, process_id, parent_id, root_id, status, state, version"
 _FENCED = ("jobs", "timers")
 
@@ -104,7 +102,6 @@ class StepRows:
     timers: list[dict[str, Any]] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
     outbox: list[dict[str, Any]] = field(default_factory=list)
-    notify: bool = False  # wake the workers listening for jobs when the transaction commits
 
     @property
     def ended(self) -> bool:
@@ -184,7 +181,7 @@ class _Statement:
 def _write_sql_postgres(shape: tuple[bool, ...]) -> tuple[str, tuple[Callable[[StepRows], Any], ...]]:
     """The write statement for the parts a step has (``shape``, see :func:`_shape`), and how to
     get its parameters from the rows."""
-    has_job_deletes, has_jobs, has_timer_deletes, has_timers, has_history, has_outbox, notify = shape
+    has_job_deletes, has_jobs, has_timer_deletes, has_timers, has_history, has_outbox = shape
     st = _Statement()
     st.ctes.append(
         "x AS (UPDATE executions SET "
@@ -236,8 +233,7 @@ def _write_sql_postgres(shape: tuple[bool, ...]) -> tuple[str, tuple[Callable[[S
         if has_jobs
         else "'{}'::json"
     )
-    wake = f", pg_notify('{JOBS_CHANNEL}', '')" if notify else ""
-    sql = f"WITH {', '.join(st.ctes)} SELECT (SELECT count(*) FROM x) AS saved, {claimed} AS claimed{wake}"
+    sql = f"WITH {', '.join(st.ctes)} SELECT (SELECT count(*) FROM x) AS saved, {claimed} AS claimed"
     return sql, tuple(st.params)
 
 
@@ -255,7 +251,6 @@ def _shape(rows: StepRows) -> tuple[bool, ...]:
         bool(rows.timers),
         bool(rows.history),
         bool(rows.outbox),
-        rows.notify,
     )
 
 
@@ -372,4 +367,4 @@ def _execution_row(record: Mapping[str, Any], state: dict[str, Any] | None) -> E
     )
 
 
-__all__ = ["JOBS_CHANNEL", "StepRows", "lock", "write"]
+__all__ = ["StepRows", "lock", "write"]

@@ -14,12 +14,11 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, func, insert, or_, select, text, update
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from apg_workflow.store import hotpath
-from apg_workflow.store.hotpath import JOBS_CHANNEL
 from apg_workflow.store.records import Claim, ExecutionRow, JobRecord, Source
 from apg_workflow.store.tables import (
     buffered_messages,
@@ -34,7 +33,8 @@ from apg_workflow.store.tables import (
     workflow_versions,
 )
 
-_EXECUTION_ROW = [executions.c[name] for name in ExecutionRow.__dataclass_fields__]
+JOBS_CHANNEL = "apg_workflow_jobs"  # NOTIFY'd when jobs become ready (Database.notify)
+
 _JOB_RECORD = [jobs.c[name] for name in JobRecord.__dataclass_fields__]
 
 
@@ -52,7 +52,7 @@ async def lock_execution(conn: AsyncConnection, execution_id: str) -> ExecutionR
 
 
 async def insert_execution(conn: AsyncConnection, values: Mapping[str, Any]) -> None:
-    await conn.execute(insert(executions).values(**values))
+    await conn.execute(insert(executions), dict(values))
 
 
 async def version_sources(conn: AsyncConnection, version_id: int) -> list[Source]:
@@ -64,26 +64,32 @@ async def version_sources(conn: AsyncConnection, version_id: int) -> list[Source
 # Claims, leases and fencing -------------------------------------------------------------------
 
 
+@cache
+def _claim_statement(table: Table) -> Any:
+    """The claim of ``table`` (built once; its values are bound per call)."""
+    due = (
+        select(table.c.id)
+        .where(table.c.due_at <= bindparam("now"))
+        .order_by(table.c.due_at)
+        .limit(bindparam("limit"))
+        .with_for_update(skip_locked=True)
+    )
+    returned = _JOB_RECORD if table is jobs else [table.c.id, table.c.execution_id, table.c.claims]
+    return (
+        update(table)
+        .where(table.c.id.in_(due))
+        .values(due_at=bindparam("until"), claimed_by=bindparam("worker"), claims=table.c.claims + 1)
+        .returning(*returned, table.c.due_at)
+    )
+
+
 async def claim(
     conn: AsyncConnection, table: Table, *, worker: str, now: datetime, until: datetime, limit: int
 ) -> list[Any]:
     """Take up to ``limit`` rows of ``table`` that are due, oldest first, for ``worker`` until
     ``until``; each claim bumps the row's ``claims`` (its fencing token)."""
-    due = (
-        select(table.c.id)
-        .where(table.c.due_at <= now)
-        .order_by(table.c.due_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    returned = _JOB_RECORD if table is jobs else [table.c.id, table.c.execution_id, table.c.claims]
-    stmt = (
-        update(table)
-        .where(table.c.id.in_(due))
-        .values(due_at=until, claimed_by=worker, claims=table.c.claims + 1)
-        .returning(*returned, table.c.due_at)
-    )
-    return list((await conn.execute(stmt)).all())
+    params = {"now": now, "limit": limit, "until": until, "worker": worker}
+    return list((await conn.execute(_claim_statement(table), params)).all())
 
 
 async def claim_jobs(
@@ -223,13 +229,17 @@ async def message_subscriber(
     return (row[0], row[1]) if row is not None else None
 
 
-async def signal_subscribers(conn: AsyncConnection, tenant_id: str, name: str) -> list[tuple[str, str]]:
+async def signal_subscribers(
+    conn: AsyncConnection, tenant_id: str, name: str, *, exclude: str | None = None
+) -> list[tuple[str, str]]:
     s = subscriptions.c
     stmt = (
         select(s.id, s.execution_id)
         .where(s.tenant_id == tenant_id, s.kind == "signal", s.name == name)
         .order_by(s.created_at, s.id)
     )
+    if exclude is not None:
+        stmt = stmt.where(s.execution_id != exclude)
     return [(row[0], row[1]) for row in await conn.execute(stmt)]
 
 

@@ -72,9 +72,11 @@ async def route_signal(
     variables: Mapping[str, Any],
     now: datetime,
     send: Send,
+    thrower: str | None = None,
 ) -> int:
-    """Broadcast a signal; returns how many executions received it or were started by it."""
-    receivers = await q.signal_subscribers(conn, tenant_id, name)
+    """Broadcast a signal; returns how many executions received it or were started by it. The
+    ``thrower`` (an execution throwing it) already delivered it to its own catchers in its step."""
+    receivers = await q.signal_subscribers(conn, tenant_id, name, exclude=thrower)
     for subscription_id, execution_id in receivers:
         await send(
             execution_id, c.BroadcastSignal(subscription_id=subscription_id, variables=dict(variables))

@@ -175,9 +175,15 @@ class Transitions:
 
     async def committed(self, outcome: Outcome) -> None:
         """After a commit: tell the listener, then deliver the commands sent to other executions."""
+        self._heard(outcome)
+        await self.deliver(outcome.outgoing)
+
+    def _heard(self, outcome: Outcome) -> None:
+        """Tell this process's listener of a commit, and other processes' workers of ready jobs."""
         if self.on_commit is not None:
             self.on_commit(outcome)
-        await self.deliver(outcome.outgoing)
+        if outcome.jobs_ready:
+            self.db.notify(q.JOBS_CHANNEL)
 
     async def deliver(self, outgoing: Iterable[Outgoing]) -> None:
         """Deliver inbox commands in order, each in its own transaction, with what they send in turn.
@@ -197,8 +203,7 @@ class Transitions:
                 )
                 continue
             if outcome is not None:
-                if self.on_commit is not None:
-                    self.on_commit(outcome)
+                self._heard(outcome)
                 queue.extend(outcome.outgoing)
 
     async def discard(self, fence: Fence) -> None:

@@ -21,6 +21,7 @@ from apg_workflow.store import queries as q
 from apg_workflow.store.tables import jobs, subscriptions, timers, user_tasks
 from tests.integration.store.databases import Clock, deploy_text
 from tests.integration.store.workflows import (
+    OWN_SIGNAL,
     CALLER,
     MESSAGE_START,
     PAYMENT,
@@ -227,3 +228,17 @@ async def test_a_stale_job_completion_is_refused(clock_runtime: tuple[Runtime, C
     shown = await services.show(rt, started.execution_id)
     assert shown["status"] == "completed" and shown["variables"] == {"by": "w2"}
     assert await _count(rt, jobs) == 0
+
+
+async def test_a_thrown_signal_reaches_its_own_catcher_once(runtime: Runtime) -> None:
+    await deploy_text(runtime, OWN_SIGNAL)
+    listener = await services.start(runtime, "pinger", variables={"pings": 0})
+    thrower = await services.start(runtime, "pinger", variables={"pings": 0})
+    # Each execution counts its own ping once, and the other's ping once more.
+    assert (await services.show(runtime, thrower.execution_id))["variables"]["pings"] == 1
+    assert (await services.show(runtime, listener.execution_id))["variables"]["pings"] == 2
+
+    memory = MemoryEngine(load(OWN_SIGNAL))
+    first = memory.start(variables={"pings": 0})
+    second = memory.start(variables={"pings": 0})
+    assert memory.variables(first)["pings"] == 2 and memory.variables(second)["pings"] == 1

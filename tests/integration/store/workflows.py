@@ -109,3 +109,28 @@ CALLER = bpmn("""
   <sequenceFlow id="c2" sourceRef="double" targetRef="approve"/>
   <sequenceFlow id="c3" sourceRef="approve" targetRef="c_end"/>
 </process>""")
+
+# A process that throws a signal its own non-interrupting event sub-process catches: the signal
+# reaches the thrower's catcher exactly once (inside the step), and other executions too. The throw
+# maps only `sent_at` into the signal's payload, so each catcher counts into its own process scope.
+OWN_SIGNAL = bpmn("""
+<signal id="Ping" name="Ping"/>
+<process id="pinger" isExecutable="true">
+  <startEvent id="start"/>
+  <intermediateThrowEvent id="ping">
+    <extensionElements><apg:input target="sent_at" source="'now'"/></extensionElements>
+    <signalEventDefinition signalRef="Ping"/>
+  </intermediateThrowEvent>
+  <userTask id="wait_here"/>
+  <endEvent id="end"/>
+  <sequenceFlow id="f1" sourceRef="start" targetRef="ping"/>
+  <sequenceFlow id="f2" sourceRef="ping" targetRef="wait_here"/>
+  <sequenceFlow id="f3" sourceRef="wait_here" targetRef="end"/>
+  <subProcess id="on_ping" triggeredByEvent="true">
+    <startEvent id="ping_start" isInterrupting="false"><signalEventDefinition signalRef="Ping"/></startEvent>
+    <scriptTask id="count"><script>pings = pings + 1</script></scriptTask>
+    <endEvent id="ping_end"/>
+    <sequenceFlow id="g1" sourceRef="ping_start" targetRef="count"/>
+    <sequenceFlow id="g2" sourceRef="count" targetRef="ping_end"/>
+  </subProcess>
+</process>""")
