@@ -21,9 +21,9 @@ from apg_workflow.store import queries as q
 from apg_workflow.store.tables import jobs, subscriptions, timers, user_tasks
 from tests.integration.store.databases import Clock, deploy_text
 from tests.integration.store.workflows import (
-    OWN_SIGNAL,
     CALLER,
     MESSAGE_START,
+    OWN_SIGNAL,
     PAYMENT,
     SIGNAL,
     TIMER,
