@@ -55,10 +55,12 @@ async def start_execution(
 
     try:
         result = await transitions.db.transaction(work)
-    except IntegrityError:  # a concurrent start with the same business key or request id won
+    except IntegrityError:
+        # A concurrent start with the same business key or request id won; or an earlier try of
+        # this very start committed but its acknowledgement was lost, and the retry collided with it.
         result = await transitions.db.read(
             lambda conn: _earlier(conn, tenant_id, key, business_key, request_id)
-        )
+        ) or await transitions.db.read(lambda conn: _committed(conn, execution_id))
         if result is None:
             raise
     if isinstance(result, Started):
@@ -106,6 +108,13 @@ async def start_txn(
             )
         )
     return outcome
+
+
+async def _committed(conn: AsyncConnection, execution_id: str) -> Started | None:
+    """This start's own execution, when an earlier try of the transaction committed it."""
+    x = executions.c
+    status = (await conn.execute(select(x.status).where(x.id == execution_id))).scalar_one_or_none()
+    return Started(execution_id, status, created=True) if status is not None else None
 
 
 async def _earlier(

@@ -242,3 +242,21 @@ async def test_a_thrown_signal_reaches_its_own_catcher_once(runtime: Runtime) ->
     first = memory.start(variables={"pings": 0})
     second = memory.start(variables={"pings": 0})
     assert memory.variables(first)["pings"] == 2 and memory.variables(second)["pings"] == 1
+
+
+async def test_a_start_whose_commit_was_not_acknowledged_is_not_lost_or_doubled(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await deploy_text(runtime, TWO_TASKS)
+    db = runtime.transitions.db
+    original = db.transaction
+
+    async def ack_lost_once(work):  # the first commit lands, but the caller retries as if it had not
+        await original(work)
+        monkeypatch.setattr(db, "transaction", original)
+        return await original(work)
+
+    monkeypatch.setattr(db, "transaction", ack_lost_once)
+    started = await services.start(runtime, "review")
+    assert started.created
+    assert [x.id for x in (await services.list_executions(runtime)).items] == [started.execution_id]
