@@ -26,10 +26,14 @@ def _check_expression(expression: Expression, kind: str) -> str | None:
 
 
 def check(definitions: Definitions) -> tuple[Problem, ...]:
-    """Validate with the platform's expression checker (problems carry source lines where known)."""
+    """Validate with the platform's expression checker and component catalogue (problems carry
+    source lines where known)."""
     from apg_workflow.model.validation import validate
+    from apg_workflow.runtime.registry import platform_registry
 
-    return validate(definitions, check_expression=_check_expression)
+    return validate(
+        definitions, check_expression=_check_expression, known_components=platform_registry().types()
+    )
 
 
 def _read(path: Path) -> tuple[Definitions | None, tuple[Problem, ...], str | None]:

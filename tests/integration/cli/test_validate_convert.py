@@ -133,3 +133,18 @@ def test_schema_is_a_json_schema_for_the_json_format(cli) -> None:
     schema = json.loads(result.stdout)
     assert schema["$schema"].startswith("https://json-schema.org/")
     assert "activities" in json.dumps(schema)
+
+
+def test_unknown_component_types_are_reported_with_a_suggestion(cli, write) -> None:
+    source = """\
+name: Mail
+activities:
+  - {id: start, type: startEvent}
+  - {id: send, type: serviceTask, component: email.sendd}
+  - {id: end, type: endEvent}
+flows: [{from: start, to: send}, {from: send, to: end}]
+"""
+    result = cli("validate", write("mail.yaml", source), "--json")
+    assert result.exit_code == 0  # a warning: a plugin may provide it where the workflow runs
+    problem = next(p for p in result.json["problems"] if p["code"] == "unknown-component")
+    assert problem["element_id"] == "send" and "email.send" in problem["message"]
