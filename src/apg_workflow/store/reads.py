@@ -159,42 +159,53 @@ async def execution_history(
     return [dict(r._mapping) for r in await conn.execute(stmt)]
 
 
+async def _list_open(
+    conn: AsyncConnection,
+    table: Any,
+    record: Any,
+    tenant_id: str,
+    status: str,
+    limit: int,
+    cursor: str | None,
+) -> Page[Any]:
+    """Rows of a work table (user tasks, incidents) in one status, oldest first, as records."""
+    columns = [table.c[name] for name in record.__dataclass_fields__]
+    stmt = select(*columns).where(table.c.tenant_id == tenant_id, table.c.status == status)
+    rows = await conn.execute(_page(stmt, table, cursor, limit, newest_first=False))
+    return _paged([record.from_row(r) for r in rows], limit)
+
+
+async def _get_one(
+    conn: AsyncConnection, table: Any, record: Any, what: str, tenant_id: str, row_id: str
+) -> Any:
+    columns = [table.c[name] for name in record.__dataclass_fields__]
+    stmt = select(*columns).where(table.c.tenant_id == tenant_id, table.c.id == row_id)
+    row = (await conn.execute(stmt)).first()
+    if row is None:
+        raise NotFound(what, row_id)
+    return record.from_row(row)
+
+
 async def list_tasks(
     conn: AsyncConnection, tenant_id: str, *, status: str = "open", limit: int = 50, cursor: str | None = None
 ) -> Page[TaskRecord]:
     """User tasks, oldest first."""
-    columns = [user_tasks.c[name] for name in TaskRecord.__dataclass_fields__]
-    stmt = select(*columns).where(user_tasks.c.tenant_id == tenant_id, user_tasks.c.status == status)
-    rows = await conn.execute(_page(stmt, user_tasks, cursor, limit, newest_first=False))
-    return _paged([TaskRecord.from_row(r) for r in rows], limit)
+    return await _list_open(conn, user_tasks, TaskRecord, tenant_id, status, limit, cursor)
 
 
 async def get_task(conn: AsyncConnection, tenant_id: str, task_id: str) -> TaskRecord:
-    columns = [user_tasks.c[name] for name in TaskRecord.__dataclass_fields__]
-    stmt = select(*columns).where(user_tasks.c.tenant_id == tenant_id, user_tasks.c.id == task_id)
-    row = (await conn.execute(stmt)).first()
-    if row is None:
-        raise NotFound("user task", task_id)
-    return TaskRecord.from_row(row)
+    return await _get_one(conn, user_tasks, TaskRecord, "user task", tenant_id, task_id)  # type: ignore[no-any-return]
 
 
 async def list_incidents(
     conn: AsyncConnection, tenant_id: str, *, status: str = "open", limit: int = 50, cursor: str | None = None
 ) -> Page[IncidentRecord]:
     """Incidents, oldest first."""
-    columns = [incidents.c[name] for name in IncidentRecord.__dataclass_fields__]
-    stmt = select(*columns).where(incidents.c.tenant_id == tenant_id, incidents.c.status == status)
-    rows = await conn.execute(_page(stmt, incidents, cursor, limit, newest_first=False))
-    return _paged([IncidentRecord.from_row(r) for r in rows], limit)
+    return await _list_open(conn, incidents, IncidentRecord, tenant_id, status, limit, cursor)
 
 
 async def get_incident(conn: AsyncConnection, tenant_id: str, incident_id: str) -> IncidentRecord:
-    columns = [incidents.c[name] for name in IncidentRecord.__dataclass_fields__]
-    stmt = select(*columns).where(incidents.c.tenant_id == tenant_id, incidents.c.id == incident_id)
-    row = (await conn.execute(stmt)).first()
-    if row is None:
-        raise NotFound("incident", incident_id)
-    return IncidentRecord.from_row(row)
+    return await _get_one(conn, incidents, IncidentRecord, "incident", tenant_id, incident_id)  # type: ignore[no-any-return]
 
 
 __all__ = [
