@@ -154,61 +154,57 @@ class MessageTrigger(Trigger):
         )
 
 
-class SignalTrigger(Trigger):
+class RefTrigger(Trigger):
+    """A trigger naming a definition-level object by id (a signal, an error, an escalation):
+    ``REF_FIELD`` is the model field that holds the id."""
+
+    MAIN = "ref"
+    REF_FIELD: ClassVar[str]
+
+    ref: str | None = None
+
+    def definition(self, ctx: NodeContext, key: Key) -> EventDefinition:
+        return self.DEFINITION(**{self.REF_FIELD: self.ref})
+
+    @classmethod
+    def fields_of(cls, definition: Any) -> dict[str, Any]:
+        return present({"ref": getattr(definition, cls.REF_FIELD)})
+
+
+class SignalTrigger(RefTrigger):
     """A signal, broadcast to every waiting execution."""
 
     DEFINITION = SignalDefinition
     SHORTHAND = "signal"
-    MAIN = "ref"
+    REF_FIELD = "signal_ref"
 
     type: Literal["signal"] = "signal"
     ref: str | None = None
     """The id of the signal (see ``signals``)."""
 
-    def definition(self, ctx: NodeContext, key: Key) -> SignalDefinition:
-        return SignalDefinition(signal_ref=self.ref)
 
-    @classmethod
-    def fields_of(cls, definition: SignalDefinition) -> dict[str, Any]:
-        return present({"ref": definition.signal_ref})
-
-
-class ErrorTrigger(Trigger):
+class ErrorTrigger(RefTrigger):
     """A BPMN error: thrown by an end event, caught by a boundary event or event sub-process."""
 
     DEFINITION = ErrorDefinition
     SHORTHAND = "error"
-    MAIN = "ref"
+    REF_FIELD = "error_ref"
 
     type: Literal["error"] = "error"
     ref: str | None = None
     """The id of the error (see ``errors``); absent on a catching event, it catches every error."""
 
-    def definition(self, ctx: NodeContext, key: Key) -> ErrorDefinition:
-        return ErrorDefinition(error_ref=self.ref)
 
-    @classmethod
-    def fields_of(cls, definition: ErrorDefinition) -> dict[str, Any]:
-        return present({"ref": definition.error_ref})
-
-
-class EscalationTrigger(Trigger):
+class EscalationTrigger(RefTrigger):
     """An escalation: like an error, but the thrower may go on."""
 
     DEFINITION = EscalationDefinition
     SHORTHAND = "escalation"
-    MAIN = "ref"
+    REF_FIELD = "escalation_ref"
 
     type: Literal["escalation"] = "escalation"
     ref: str | None = None
     """The id of the escalation (see ``escalations``)."""
-
-    def definition(self, ctx: NodeContext, key: Key) -> EscalationDefinition:
-        return EscalationDefinition(escalation_ref=self.ref)
-
-    @classmethod
-    def fields_of(cls, definition: EscalationDefinition) -> dict[str, Any]:
-        return present({"ref": definition.escalation_ref})
 
 
 class ConditionalTrigger(Trigger):
