@@ -10,8 +10,8 @@ from rich.table import Table
 
 from apg_workflow.cli.output import console, err_console, print_json
 from apg_workflow.components import Component, ComponentRegistry, UnknownComponent
-from apg_workflow.components.builtins import BUILTINS
 from apg_workflow.components.docs import component_markdown, is_builtin, shipped
+from apg_workflow.runtime.registry import platform_registry
 
 app = typer.Typer(help="The installed components: what service tasks can run.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")]
@@ -22,12 +22,9 @@ EXIT_USAGE = 2
 
 def _catalogue() -> tuple[list[type[Component]], list[str]]:
     """The built-ins, then the plugins; and the problems of the plugins that could not be loaded."""
-    from apg_workflow.runtime.components import COMPONENTS
-
-    registry = ComponentRegistry((*BUILTINS, *COMPONENTS))
-    problems = registry.load_entry_points()
+    registry = platform_registry()
     builtins = shipped(registry)
-    return builtins + [c for c in registry if c not in builtins], problems
+    return builtins + [c for c in registry if c not in builtins], registry.problems
 
 
 def _entry(component: type[Component]) -> dict[str, Any]:

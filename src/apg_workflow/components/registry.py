@@ -19,6 +19,7 @@ class ComponentRegistry:
 
     def __init__(self, components: Iterable[type[Component]] = ()) -> None:
         self._components: dict[str, type[Component]] = {}
+        self.problems: list[str] = []  # plugins that could not be loaded
         for component in components:
             self.register(component)
 
@@ -61,6 +62,7 @@ class ComponentRegistry:
                 message = f"component plugin '{entry.name}' ({entry.value}) could not be loaded: {exc}"
                 log.warning(message)
                 problems.append(message)
+        self.problems.extend(problems)
         return problems
 
 
