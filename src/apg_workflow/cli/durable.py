@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import typer
 
-from apg_workflow.cli import deploy, executions, schedules, tasks, worker
+from apg_workflow.cli import deploy, executions, schedules, serve, tasks, worker
 
 
 def register(app: typer.Typer) -> None:
@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(schedules.app, name="schedules")
     app.command("worker")(worker.worker_command)
     app.command("scheduler")(worker.scheduler_command)
-    app.command("server")(worker.server_command)
+    serve.register(app)
 
 
 __all__ = ["register"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from apg_workflow.runtime.programs import compile_sources
@@ -20,10 +20,15 @@ class Runtime:
     db: Database
     transitions: Transitions
     wakeups: Wakeups
+    tenant_id: str | None = None  # set by :meth:`for_tenant`; the settings' tenant otherwise
 
     @property
     def tenant(self) -> str:
-        return self.settings.tenant
+        return self.tenant_id or self.settings.tenant
+
+    def for_tenant(self, tenant_id: str) -> Runtime:
+        """This runtime acting for ``tenant_id`` (the API scopes each request to its caller's tenant)."""
+        return replace(self, tenant_id=tenant_id)
 
     @property
     def clock(self) -> Callable[[], datetime]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from apg_workflow.expressions import syntax_error
 from apg_workflow.formats import FormatError
@@ -27,13 +29,25 @@ async def deploy(rt: Runtime, paths: Sequence[Path]) -> Deployment:
     return await deploy_sources(rt, sources)
 
 
-async def deploy_sources(rt: Runtime, sources: Sequence[Source]) -> Deployment:
+BeforeDeploy = Callable[[AsyncConnection, str], Awaitable[None]]
+AfterDeploy = Callable[[AsyncConnection, Deployment], Awaitable[None]]
+
+
+async def deploy_sources(
+    rt: Runtime,
+    sources: Sequence[Source],
+    *,
+    before: BeforeDeploy | None = None,
+    after: AfterDeploy | None = None,
+) -> Deployment:
+    """Validate and store ``sources``. In the same transaction, ``before(conn, key)`` runs first and
+    may refuse by raising; ``after(conn, deployment)`` runs last."""
     try:
         definitions, decisions = parse_sources(sources)
         program = compile_parsed(definitions, decisions)
     except FormatError as exc:
         raise InvalidDefinition(exc.message, exc.problems) from None
-    errors = tuple(p for d in definitions for p in _check(d) if p.severity is Severity.ERROR)
+    errors = tuple(p for d in definitions for p in check_definition(d) if p.severity is Severity.ERROR)
     if errors:
         raise InvalidDefinition(f"{sources[0].name} has {len(errors)} error(s)", errors)
     main = definitions[0].main_process
@@ -47,8 +61,11 @@ async def deploy_sources(rt: Runtime, sources: Sequence[Source]) -> Deployment:
             if isinstance(signal, SignalDefinition) and signal.signal_ref:
                 name = program.signals.get(signal.signal_ref, signal.signal_ref)
                 triggers.append(Trigger("signal", name, proc.process.id, start.id))
-    return await rt.db.transaction(
-        lambda conn: deploy_txn(
+
+    async def work(conn: AsyncConnection) -> Deployment:
+        if before is not None:
+            await before(conn, main.id)
+        deployment = await deploy_txn(
             conn,
             tenant_id=rt.tenant,
             key=main.id,
@@ -59,15 +76,20 @@ async def deploy_sources(rt: Runtime, sources: Sequence[Source]) -> Deployment:
             triggers=triggers,
             now=rt.clock(),
         )
-    )
+        if after is not None:
+            await after(conn, deployment)
+        return deployment
+
+    return await rt.db.transaction(work)
 
 
 def _check_expression(expression: Expression, kind: str) -> str | None:
     return syntax_error(expression.text, expression.language, kind=kind)
 
 
-def _check(definitions: Definitions) -> tuple[Problem, ...]:
+def check_definition(definitions: Definitions) -> tuple[Problem, ...]:
+    """Every problem the validator finds, expressions checked with their language's syntax."""
     return validate(definitions, check_expression=_check_expression)
 
 
-__all__ = ["deploy", "deploy_sources"]
+__all__ = ["AfterDeploy", "BeforeDeploy", "check_definition", "deploy", "deploy_sources"]
