@@ -18,15 +18,15 @@ $(STAMP): pyproject.toml | check-python
 
 setup: $(STAMP)
 
-# Until the server lands, `make run` runs an example workflow in memory (a manager approves it, the
-# one-day wait passes in virtual time) and exports the onboarding example as BPMN for a modeler.
+# `make run`: the whole platform (API, worker, timers, schedules) in one process on SQLite
+# (./apg-workflow.db), with the examples deployed and a demo administrator whose password it prints.
+HOST ?= 127.0.0.1
+PORT ?= 8000
 run: setup
-	$(BIN)/apg-workflow run examples/expense-approval.apg --input '{"amount": 1200, "employee": "Ada"}' \
-		--tasks '{"Manager review": {"approved": true}}' --virtual-time
-	$(BIN)/apg-workflow validate $(EXAMPLE)
-	@mkdir -p build
-	$(BIN)/apg-workflow convert $(EXAMPLE) --to bpmn -o build/employee-onboarding.bpmn
-	@echo "Open build/employee-onboarding.bpmn in any BPMN modeler (https://demo.bpmn.io)."
+	$(BIN)/apg-workflow db upgrade
+	$(BIN)/apg-workflow deploy examples/expense-approval.apg
+	$(BIN)/apg-workflow deploy $(EXAMPLE)
+	$(BIN)/apg-workflow server --demo --host $(HOST) --port $(PORT)
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks
