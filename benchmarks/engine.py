@@ -34,6 +34,7 @@ that does not grow with the length of the run (1,000 rounds within 25 % of 20 ro
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import statistics
 import time
@@ -213,6 +214,7 @@ def _batch(factory: Callable[[], Run], timing: Timing, batch: float) -> None:
     run()
     once = max(time.process_time() - started, 1e-6)
     count = max(1, round(batch / once))
+    gc.collect()  # the garbage of the batch before (often the other engine's) is not this batch's
     started = time.process_time()
     for _ in range(count):
         run()

@@ -29,6 +29,13 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(10, ge=1, description="Connections per process (PostgreSQL).")
 
     worker_concurrency: int = Field(10, ge=1, le=10_000, description="Jobs one worker runs at once.")
+    max_concurrent_executions: int | None = Field(
+        None,
+        ge=1,
+        validation_alias=AliasChoices("APG_MAX_CONCURRENT_EXECUTIONS", "MAX_CONCURRENT_EXECUTIONS"),
+        description="Root executions active at once in the whole database; the starts beyond it queue. "
+        "Give every process the same value. Unset: no global limit.",
+    )
     job_timeout_seconds: float = Field(300.0, gt=0, description="A component call running longer fails.")
     lease_margin_seconds: float = Field(
         30.0, gt=0, description="A claimed job is claimable again this long after its timeout."
@@ -49,6 +56,17 @@ class Settings(BaseSettings):
         "development",
         description="development allows the well-known development secret key; production refuses it.",
     )
+    jwt_secret: SecretStr = Field(
+        SecretStr(""),
+        description="The key that signs access tokens (HS256). Unset: a development key, in development only.",
+    )
+    access_token_minutes: int = Field(60, ge=1, le=7 * 24 * 60, description="How long an access token lasts.")
+    max_body_bytes: int = Field(
+        5 * 1024 * 1024, ge=1024, description="Request bodies larger than this are refused with 413."
+    )
+    metrics_token: SecretStr = Field(
+        SecretStr(""), description="When set, /metrics asks for this bearer token; open otherwise."
+    )
     secret_keys: SecretStr = Field(
         SecretStr(""),
         description="Keys that encrypt connection secrets, comma-separated, the current one first "
@@ -58,6 +76,14 @@ class Settings(BaseSettings):
         Path("storage"),
         validate_default=True,
         description="The directory file components read and write in (nothing outside it).",
+    )
+    webhook_allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Hosts, *.suffixes, IP addresses or CIDR networks webhook subscriptions may target "
+        "although they are private or loopback (the SSRF guard refuses them otherwise).",
+    )
+    redis_url: str | None = Field(
+        None, description="redis://host:port/db: wakes the API processes' event tails across machines."
     )
 
     @field_validator("database_url")

@@ -10,15 +10,20 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from apg_workflow.api import problems
+from apg_workflow.api import graphql, metrics, problems
+from apg_workflow.api.graphql import graphql_router
+from apg_workflow.api.idempotency import Idempotency
 from apg_workflow.api.limits import BodyLimit
 from apg_workflow.api.routes import ROOT_ROUTERS, V1_ROUTERS, V2_ROUTERS
+from apg_workflow.runtime.components import StoredWorkflowCalls
 from apg_workflow.runtime.context import Runtime, open_runtime
+from apg_workflow.runtime.events import event_bus
 from apg_workflow.runtime.registry import platform_registry
 from apg_workflow.runtime.schedules import SchedulePoller
 from apg_workflow.runtime.serve import Loop
 from apg_workflow.runtime.timers import TimerPoller
 from apg_workflow.runtime.worker import Worker
+from apg_workflow.services import webhooks
 from apg_workflow.services.connection_sources import StoredConnections
 from apg_workflow.settings import Settings
 from apg_workflow.store import upgrade
@@ -33,15 +38,18 @@ DESCRIPTION = """The APG Workflow service API. Authenticate with `POST /api/v1/a
 def _background_loops(rt: Runtime, settings: Settings) -> list[Loop]:
     """What ``server`` runs beside the API: jobs, timers, schedules (and the webhook dispatcher)."""
     return [
-        Worker(rt, platform_registry(), connections=StoredConnections.for_runtime(rt)).run,
+        Worker(
+            rt, platform_registry(StoredWorkflowCalls(rt)), connections=StoredConnections.for_runtime(rt)
+        ).run,
         TimerPoller(rt).run,
         SchedulePoller(rt).run,
+        webhooks.dispatch_loop(rt),
     ]
 
 
 def _api_loops(rt: Runtime, settings: Settings) -> list[Loop]:
     """What every API process runs (the event tail that feeds WebSocket subscribers)."""
-    return []
+    return [event_bus(rt).run]
 
 
 def create_app(settings: Settings, *, background: bool = False, migrate: bool | None = None) -> FastAPI:
@@ -82,14 +90,16 @@ def create_app(settings: Settings, *, background: bool = False, migrate: bool | 
     )
     app.state.settings = settings
     problems.install(app)
+    app.add_middleware(Idempotency)  # inside the body limit: what it buffers is bounded
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    metrics.install(app)  # outermost: times every request, 413s included
     for router in V1_ROUTERS:
         app.include_router(router, prefix="/api/v1")
     for router in V2_ROUTERS:
         app.include_router(router, prefix="/api/v2")
     for router in ROOT_ROUTERS:
         app.include_router(router)
-    # graphql: mounted here
+    app.include_router(graphql_router(), prefix=graphql.PATH)  # graphql: mounted here
     return app
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from apg_workflow.model import Problem
@@ -97,6 +98,15 @@ def problem_of(problem: Problem) -> dict[str, Any]:
     }
 
 
+def _data_exception(exc: DBAPIError) -> str | None:
+    """The database's words when it refused a value the request carried (SQLSTATE class 22, "data
+    exception": a NUL character in text, a number past the column's range), else None."""
+    if not str(getattr(exc.orig, "sqlstate", None) or "").startswith("22"):
+        return None
+    cause = exc.orig.__cause__ if exc.orig is not None else None
+    return str(cause or exc.orig)
+
+
 def _location(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc)
 
@@ -158,6 +168,17 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StoreError)
     async def _store(_: Request, exc: StoreError) -> JSONResponse:
         return problem_response(400, str(exc))
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(_: Request, exc: OverflowError) -> JSONResponse:
+        return problem_response(422, f"a number is out of range: {exc}", type="invalid-value")
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        refused = _data_exception(exc)
+        if refused is None:
+            return await _unexpected(request, exc)
+        return problem_response(422, f"a value cannot be stored: {refused}", type="invalid-value")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

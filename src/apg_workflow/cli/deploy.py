@@ -22,26 +22,47 @@ def deploy_command(
             help="Processes its call activities call, and DMN decision tables.", show_default=False
         ),
     ] = None,
+    max_concurrent: Annotated[
+        int | None,
+        typer.Option(
+            "--max-concurrent",
+            min=0,
+            help="At most N executions of this workflow active at once; the starts beyond queue and "
+            "run in order. 0 removes the limit. Unset: the limit stays as it was.",
+            show_default=False,
+        ),
+    ] = None,
     json_output: JsonOpt = False,
 ) -> None:
     """Deploy a workflow (its key is the id of its main process). An unchanged definition keeps its
     version; a changed one gets the next."""
     from apg_workflow import services
+    from apg_workflow.runtime.context import Runtime
+    from apg_workflow.services import limits
+    from apg_workflow.store import Deployment
 
-    deployment = run_with_runtime(lambda rt: services.deploy(rt, [file, *(more_files or [])]))
+    async def deploy(rt: Runtime) -> Deployment:
+        deployment = await services.deploy(rt, [file, *(more_files or [])])
+        if max_concurrent is not None:
+            await limits.set_workflow_limit(rt, deployment.key, max_concurrent or None)
+        return deployment
+
+    deployment = run_with_runtime(deploy)
+    limit = f", at most {max_concurrent} at once" if max_concurrent else ""
     if json_output:
-        print_json(
-            {
-                "key": deployment.key,
-                "version": deployment.version,
-                "name": deployment.name,
-                "created": deployment.created,
-            }
-        )
+        shown = {
+            "key": deployment.key,
+            "version": deployment.version,
+            "name": deployment.name,
+            "created": deployment.created,
+        }
+        if max_concurrent is not None:
+            shown["max_concurrent_executions"] = max_concurrent or None
+        print_json(shown)
     elif deployment.created:
-        console.print(f"deployed {deployment.key} version {deployment.version}")
+        console.print(f"deployed {deployment.key} version {deployment.version}{limit}")
     else:
-        console.print(f"{deployment.key} version {deployment.version} is unchanged")
+        console.print(f"{deployment.key} version {deployment.version} is unchanged{limit}")
 
 
 def start_command(

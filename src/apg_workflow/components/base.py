@@ -29,7 +29,9 @@ def _utcnow() -> datetime:
 @dataclass(slots=True)
 class ComponentContext:
     """What a running component may use. ``job_id`` is the idempotency key: it stays the same across
-    the retries of one job, while ``attempt`` counts them."""
+    the retries of one job, while ``attempt`` counts them. ``tenant_id`` is the tenant the job runs
+    for (``None`` in the in-memory runner): file components confine themselves to its directory of
+    ``storage_root``, so that no tenant reaches another's files."""
 
     job_id: str
     attempt: int
@@ -40,6 +42,7 @@ class ComponentContext:
     cancelled: asyncio.Event = field(default_factory=asyncio.Event)
     connections: Callable[[str], Mapping[str, Any]] | None = None
     storage_root: Path | None = None
+    tenant_id: str | None = None
     clock: Callable[[], datetime] = _utcnow
     sleeper: Callable[[float], Awaitable[None]] = asyncio.sleep
 

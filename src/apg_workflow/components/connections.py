@@ -207,6 +207,7 @@ class HttpConnection(Shape):
     auth: Auth | None = None
     headers: Annotated[dict[str, str] | None, HEADERS] = None
     allowed_hosts: tuple[Text, ...] | None = None
+    webhook_secret: Annotated[SecretText | None, SECRET] = None  # signs http.webhook (Standard Webhooks)
 
     @field_validator("allowed_hosts")
     @classmethod

@@ -49,7 +49,8 @@ variables. The `context` gives:
 - `logger`, which writes to the execution's log;
 - `connection(name)`, the settings of a named connection with its secrets decrypted (never log them,
   return them or put them in an error message);
-- `storage_root`, the directory file components are confined to;
+- `storage_root`, the directory file components are confined to (one directory per tenant on the
+  server, `<APG_STORAGE_ROOT>/<tenant>`); `tenant_id`, the tenant of the execution (none in memory);
 - `now()`, the execution's clock (virtual time in simulations), `sleep(seconds)`, `deadline` and
   `cancelled`.
 

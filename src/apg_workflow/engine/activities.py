@@ -8,12 +8,14 @@ and call activities in :mod:`~apg_workflow.engine.subprocess`.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from apg_workflow.engine import loops, scopes, timers, tokens, triggers
 from apg_workflow.engine.behaviour import Behaviour, register
 from apg_workflow.engine.context import Ctx, Fault
-from apg_workflow.engine.effects import CreateUserTask, ThrowMessage
+from apg_workflow.engine.effects import CreateUserTask, History, ThrowMessage
+from apg_workflow.engine.frozen import new_record
 from apg_workflow.model import (
     Expression,
     FlowNode,
@@ -101,7 +103,7 @@ def inputs_or_all(ctx: Ctx, inst_id: str, info: NodeInfo) -> dict[str, Any]:
     scope = inst.get("own") or inst["scope"]
     if info.node.inputs:
         return scopes.clone(ctx.scopes[scope]["variables"])  # type: ignore[no-any-return]
-    return scopes.clone(scopes.visible(ctx, scope))  # type: ignore[no-any-return]
+    return scopes.snapshot(ctx, scope)
 
 
 class TaskBehaviour(ActivityBehaviour):
@@ -117,35 +119,41 @@ class ScriptBehaviour(ActivityBehaviour):
 
     immediate = True
 
-    def prepare(self, node: FlowNode) -> str | Fault | None:
-        """The text to run, ``None`` for no script, or the fault of a script in another language."""
+    def prepare(self, node: FlowNode) -> _Script | Fault | None:
+        """The script to run, ``None`` for no script, or the fault of a script in another language."""
         assert isinstance(node, ScriptTask)
         script = node.script
         if script is None or not script.text.strip():
             return None
         if script.format and "python" not in script.format.lower():
             return Fault(f"{node.label}: scripts in '{script.format}' are not run; write Python")
-        return script.text
+        return _Script(script.text, f"script of {node.label}", node.result_variable or None)
 
     def run(self, ctx: Ctx, inst_id: str, info: NodeInfo) -> None:
         tokens.complete(ctx, inst_id, self.passing(ctx, reading_scope(ctx, inst_id), info, inst_id))
 
     def passing(self, ctx: Ctx, scope: str, info: NodeInfo, inst_id: str) -> Mapping[str, Any] | None:
-        text = info.prepared
-        if text is None:
+        script = info.prepared
+        if script is None:
             return None
-        if isinstance(text, Fault):
-            raise Fault(*text.args)
-        node = info.node
-        assert isinstance(node, ScriptTask)
-        if not node.result_variable:
-            return scopes.run_script(ctx, text, scope, f"script of {node.label}", info.id, inst_id)
+        if type(script) is Fault:
+            raise Fault(*script.args)
+        if script.result_variable is None:
+            return scopes.run_script(ctx, script.text, scope, script.what, info.id, inst_id)
         variables = scopes.visible(ctx, scope)
         try:
-            value = ctx.program.sandbox.evaluate(text, None, variables, now=ctx.now)
+            value = ctx.program.sandbox.evaluate(script.text, None, variables, now=ctx.now)
         except Exception as exc:  # whatever the user's expression raised, reported by the sandbox
-            raise Fault(f"script of {node.label} failed: {exc}") from None
-        return {node.result_variable: value}
+            raise Fault(f"{script.what} failed: {exc}") from None
+        return {script.result_variable: value}
+
+
+class _Script(NamedTuple):
+    """A script task's script, worked out once per node."""
+
+    text: str
+    what: str  # how messages name it: "script of 'Name' (id)"
+    result_variable: str | None  # with one, the script is an expression whose value is stored there
 
 
 class UserTaskBehaviour(ActivityBehaviour):
@@ -163,42 +171,74 @@ class UserTaskBehaviour(ActivityBehaviour):
             form = {"key": node.form.key, "schema": thaw(node.form.schema) if node.form.schema else None}
         return _TaskOptions(evaluated, node.priority, form)
 
+    def arrive(self, ctx: Ctx, scope: str, info: NodeInfo, flow_id: str | None) -> None:
+        """A plain task with nothing to evaluate (the usual one) opens as the token arrives: what
+        ``activate`` and :meth:`run` do, written out (nothing can fail, so no incident either)."""
+        if not info.plain or info.prepared.evaluated:
+            super().arrive(ctx, scope, info, flow_id)
+            return
+        record = {"element": info.id, "scope": scope}
+        inst_id = ctx.new_instance(record)
+        ctx.effects.append(new_record(History, (ctx.now, tokens.ACTIVATED, info.id, inst_id, None)))
+        record["wait"] = task_id = ctx.new_wait(
+            {"kind": "task", "role": "self", "element": info.id, "instance": inst_id}
+        )
+        variables = scopes.snapshot(ctx, scope)
+        ctx.effects.append(_work_item(ctx, task_id, info, _UNASSIGNED, variables))
+
     def run(self, ctx: Ctx, inst_id: str, info: NodeInfo) -> None:
         options: _TaskOptions = info.prepared
-        assignee = due = None
-        candidate_users: tuple[str, ...] = ()
-        candidate_groups: tuple[str, ...] = ()
-        if options.evaluated:
-            node = info.node
-            assert isinstance(node, UserTask)
-            scope = reading_scope(ctx, inst_id)
-            assignment = node.assignment
-            assignee = _text(ctx, assignment.assignee, scope, "assignee")
-            candidate_users = _names(ctx, assignment.candidate_users, scope)
-            candidate_groups = _names(ctx, assignment.candidate_groups, scope)
-            if node.due:
-                value = _value(ctx, node.due, scope, "due date")
-                try:
-                    due = timers.resolve_due(value, ctx.now)
-                except timers.TimerError as exc:
-                    raise Fault(f"due date of {node.label}: {exc}") from None
-        task_id = ctx.external_id()
-        ctx.add_wait(task_id, {"kind": "task", "role": "self", "element": info.id, "instance": inst_id})
+        assignment = _assignment(ctx, inst_id, info) if options.evaluated else _UNASSIGNED
+        task_id = ctx.new_wait({"kind": "task", "role": "self", "element": info.id, "instance": inst_id})
         ctx.instance(inst_id)["wait"] = task_id
-        ctx.effects.append(
-            CreateUserTask(
-                task_id=task_id,
-                element_id=info.id,
-                name=info.node.name,
-                assignee=assignee,
-                candidate_users=candidate_users,
-                candidate_groups=candidate_groups,
-                form=scopes.clone(options.form) if options.form is not None else None,
-                due_at=due,
-                priority=options.priority,
-                variables=inputs_or_all(ctx, inst_id, info),
-            )
-        )
+        ctx.effects.append(_work_item(ctx, task_id, info, assignment, inputs_or_all(ctx, inst_id, info)))
+
+
+# A user task's assignee, candidate users, candidate groups and due date.
+Assignment = tuple[str | None, tuple[str, ...], tuple[str, ...], datetime | None]
+_UNASSIGNED: Assignment = (None, (), (), None)
+
+
+def _assignment(ctx: Ctx, inst_id: str, info: NodeInfo) -> Assignment:
+    """The assignment expressions of a user task, evaluated where it reads variables."""
+    node = info.node
+    assert isinstance(node, UserTask)
+    scope = reading_scope(ctx, inst_id)
+    assignment = node.assignment
+    assignee = _text(ctx, assignment.assignee, scope, "assignee")
+    candidate_users = _names(ctx, assignment.candidate_users, scope)
+    candidate_groups = _names(ctx, assignment.candidate_groups, scope)
+    due = None
+    if node.due:
+        value = _value(ctx, node.due, scope, "due date")
+        try:
+            due = timers.resolve_due(value, ctx.now)
+        except timers.TimerError as exc:
+            raise Fault(f"due date of {node.label}: {exc}") from None
+    return assignee, candidate_users, candidate_groups, due
+
+
+def _work_item(
+    ctx: Ctx, task_id: str, info: NodeInfo, assignment: Assignment, variables: dict[str, Any]
+) -> CreateUserTask:
+    options: _TaskOptions = info.prepared
+    form = scopes.clone(options.form) if options.form is not None else None
+    assignee, users, groups, due = assignment
+    name = info.node.name
+    fields = (
+        task_id,
+        ctx.execution_id,
+        info.id,
+        name,
+        assignee,
+        users,
+        groups,
+        form,
+        due,
+        options.priority,
+        variables,
+    )
+    return new_record(CreateUserTask, fields)  # type: ignore[no-any-return]  # its fields, in order
 
 
 class _TaskOptions(NamedTuple):

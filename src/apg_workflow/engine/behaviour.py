@@ -53,10 +53,8 @@ class Behaviour:
 
     def resume(self, ctx: Ctx, wait_id: str, wait: Mapping[str, Any], variables: Mapping[str, Any]) -> None:
         """What the instance waited on (its own job, task, timer, message, …) happened."""
-        instance = wait["instance"]
         ctx.waits.pop(wait_id, None)
-        ctx.instance(instance).pop("wait", None)
-        tokens.complete(ctx, instance, variables)
+        tokens.complete(ctx, wait["instance"], variables, resumed=wait_id)
 
 
 class Pass(Behaviour):

@@ -6,8 +6,9 @@ same commands against the same state gives the same result.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from apg_workflow.engine.frozen import quick_init
@@ -151,7 +152,7 @@ _WAIT_FIELDS: dict[type, str] = {
 }
 
 
-def wait_of(command: Command) -> str | None:
-    """The job, user task, timer or subscription that ``command`` reports on, if any."""
-    field_name = _WAIT_FIELDS.get(type(command))
-    return None if field_name is None else getattr(command, field_name)  # type: ignore[no-any-return]
+def wait_getter(kind: type) -> Callable[[Command], str]:
+    """A function giving the job, user task, timer or subscription that a command of type ``kind``
+    reports on (``kind`` must be one that reports on a wait)."""
+    return attrgetter(_WAIT_FIELDS[kind])

@@ -2,16 +2,18 @@
 
 ``step`` never mutates the state it is given. The context shallow-copies the top-level dict; a
 collection (``instances``, ``scopes``, …) is copied the first time the step writes to it, and a
-record (one instance, one scope) the first time the step changes it. After that the copies
-belong to the step and are changed in place, so a step that moves a token through a hundred
-elements copies each record it touches once.
+record (one instance, one scope, a scope's variables) the first time the step changes it. A
+collection or record is the step's own when it is not the very object of the given state, so
+the copies are then changed in place: a step that moves a token through a hundred elements
+copies each record it touches once, and keeps no list of what it copied.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from apg_workflow.engine.effects import (
@@ -23,6 +25,7 @@ from apg_workflow.engine.effects import (
     History,
     Unsubscribe,
 )
+from apg_workflow.engine.frozen import new_record
 
 if TYPE_CHECKING:
     from apg_workflow.engine.program import NodeInfo, ProcessProgram, Program
@@ -37,7 +40,13 @@ _RELEASE = {
 }
 
 
-_EAGER = ("instances", "scopes", "waits")
+# What a start's step was given: nothing, so every collection and record belongs to the step.
+_NOTHING: Mapping[str, Mapping[str, Any]] = MappingProxyType(
+    {
+        name: MappingProxyType({})
+        for name in ("instances", "scopes", "waits", "joins", "conditions", "incidents")
+    }
+)
 
 
 class Fault(Exception):
@@ -50,8 +59,7 @@ class Fault(Exception):
 
 class Ctx:
     __slots__ = (
-        "_copied",
-        "_owned",
+        "_base",
         "agenda",
         "effects",
         "execution_id",
@@ -84,107 +92,104 @@ class Ctx:
         # deferred to keep the Python stack flat (the next iteration of a sequential loop).
         self.agenda: deque[tuple[Any, Any, Any]] = deque()
         self.vars_changed = False
-        # The records this step made or copied: instance and scope ids (one counter makes both,
-        # so they never clash) and (collection, key) pairs for the other collections.
-        self._owned: set[str | tuple[str, str]] = set()
         if new:
             self.state = state
             self.instances, self.scopes, self.waits = state["instances"], state["scopes"], state["waits"]
-            self._copied: set[str] = {name for name, value in state.items() if type(value) is dict}
-            self._owned.update(state["scopes"])
-            self._owned.update(("variables", scope_id) for scope_id in state["scopes"])
-            return
-        # Nearly every step changes these three collections: they are copied at once (their
-        # records still only when first changed); the others when first written.
-        state = self.state = dict(state)
-        self.instances: dict[str, Any] = dict(state["instances"])
-        self.scopes: dict[str, Any] = dict(state["scopes"])
-        self.waits: dict[str, Any] = dict(state["waits"])
-        state["instances"] = self.instances
-        state["scopes"] = self.scopes
-        state["waits"] = self.waits
-        self._copied = set(_EAGER)
+            base: Mapping[str, Any] = _NOTHING
+        else:
+            # Nearly every step changes instances and waits: they are copied at once (their
+            # records still only when first changed); the other collections when first written.
+            base = state
+            state = self.state = dict(state)
+            self.instances: dict[str, Any] = state["instances"].copy()
+            self.waits: dict[str, Any] = state["waits"].copy()
+            state["instances"] = self.instances
+            state["waits"] = self.waits
+            self.scopes: dict[str, Any] = state["scopes"]  # read-only until table("scopes")
+        # What the step was given: a collection, record or variables dict that is still the very
+        # object found there must be copied before it changes; any other belongs to the step.
+        self._base: Mapping[str, Mapping[str, Any]] = base
 
     # Copy-on-write access ------------------------------------------------------------------
 
     def table(self, name: str) -> dict[str, Any]:
         """A collection of the state (``instances``, ``scopes``, …) that this step may change."""
-        if name in self._copied:
-            return self.state[name]  # type: ignore[no-any-return]
-        copy = self.state[name] = dict(self.state[name])
-        self._copied.add(name)
-        return copy
+        table: dict[str, Any] = self.state[name]
+        if table is self._base[name]:
+            table = self.state[name] = table.copy()
+            if name == "scopes":
+                self.scopes = table
+        return table
 
     def instance(self, inst_id: str) -> dict[str, Any]:
         """An instance record that this step may change in place."""
-        if inst_id in self._owned:
-            return self.instances[inst_id]  # type: ignore[no-any-return]
-        copy = self.instances[inst_id] = dict(self.instances[inst_id])
-        self._owned.add(inst_id)
-        return copy
+        record: dict[str, Any] = self.instances[inst_id]
+        if record is self._base["instances"].get(inst_id):
+            record = self.instances[inst_id] = record.copy()
+        return record
 
     def scope(self, scope_id: str) -> dict[str, Any]:
         """A scope record that this step may change in place."""
-        if scope_id in self._owned:
-            return self.scopes[scope_id]  # type: ignore[no-any-return]
-        copy = self.scopes[scope_id] = dict(self.scopes[scope_id])
-        self._owned.add(scope_id)
-        return copy
+        record: dict[str, Any] = self.scopes[scope_id]
+        if record is self._base["scopes"].get(scope_id):
+            record = self.table("scopes")[scope_id] = record.copy()
+        return record
 
     def record(self, name: str, key: str) -> dict[str, Any]:
         """One record of a collection that this step may change in place."""
-        if name == "instances":
-            return self.instance(key)
-        if name == "scopes":
-            return self.scope(key)
         table = self.table(name)
-        if (name, key) in self._owned:
-            return table[key]  # type: ignore[no-any-return]
-        copy = table[key] = dict(table[key])
-        self._owned.add((name, key))
-        return copy
+        record: dict[str, Any] = table[key]
+        if record is self._base[name].get(key):
+            record = table[key] = record.copy()
+        return record
 
     def insert(self, name: str, key: str, record: dict[str, Any]) -> None:
         """Add a record that this step made (and so may change in place)."""
-        if name == "instances":
-            self.add_instance(key, record)
-            return
         self.table(name)[key] = record
-        self._owned.add(key if name == "scopes" else (name, key))
 
     def add_instance(self, inst_id: str, record: dict[str, Any]) -> None:
         self.instances[inst_id] = record
-        self._owned.add(inst_id)
+
+    def new_instance(self, record: dict[str, Any]) -> str:
+        """Add an instance record that this step made under a new id (see :meth:`new_id`); the id."""
+        state = self.state
+        n: int = state["next_id"]
+        state["next_id"] = n + 1
+        inst_id = str(n)
+        self.instances[inst_id] = record
+        return inst_id
 
     def remove(self, name: str, key: str) -> Any:
         return self.table(name).pop(key, None)
 
     def scope_variables(self, scope_id: str) -> dict[str, Any]:
         """The variables dict of a scope, ready to be written."""
-        scope = self.scope(scope_id)
-        if ("variables", scope_id) not in self._owned:
-            scope["variables"] = dict(scope["variables"])
-            self._owned.add(("variables", scope_id))
-        return scope["variables"]  # type: ignore[no-any-return]
-
-    def own_variables(self, scope_id: str) -> None:
-        """The variables dict of scope ``scope_id`` was made by this step: it may change in place."""
-        self._owned.add(("variables", scope_id))
+        scope = self.scopes[scope_id]
+        given = self._base["scopes"].get(scope_id)
+        if given is None:  # a scope this step made
+            return scope["variables"]  # type: ignore[no-any-return]
+        if scope is given:
+            scope = self.table("scopes")[scope_id] = scope.copy()
+        variables: dict[str, Any] = scope["variables"]
+        if variables is given["variables"]:
+            variables = scope["variables"] = variables.copy()
+        return variables
 
     # Ids, effects, history -----------------------------------------------------------------
 
-    def next_number(self) -> int:
-        n: int = self.state["next_id"]
-        self.state["next_id"] = n + 1
-        return n
-
     def new_id(self) -> str:
         """An id for an instance or scope, unique within the execution."""
-        return str(self.next_number())
+        state = self.state
+        n: int = state["next_id"]
+        state["next_id"] = n + 1
+        return str(n)
 
     def external_id(self) -> str:
         """An id that leaves the engine (job, task, timer, subscription, call, incident)."""
-        return f"{self.execution_id}/{self.next_number()}"
+        state = self.state
+        n: int = state["next_id"]
+        state["next_id"] = n + 1
+        return f"{self.execution_id}/{n}"
 
     def defer(self, function: Callable[..., None], *args: Any) -> None:
         """Run ``function(self, *args)`` when the agenda reaches it."""
@@ -200,7 +205,7 @@ class Ctx:
         instance_id: str | None = None,
         data: dict[str, Any] | None = None,
     ) -> None:
-        self.effects.append(History(self.now, event, element_id, instance_id, data))
+        self.effects.append(new_record(History, (self.now, event, element_id, instance_id, data)))
 
     def info(self, element_id: str) -> NodeInfo:
         return self.proc.nodes[element_id]
@@ -209,7 +214,15 @@ class Ctx:
 
     def add_wait(self, wait_id: str, wait: dict[str, Any]) -> None:
         self.waits[wait_id] = wait
-        self._owned.add(("waits", wait_id))
+
+    def new_wait(self, wait: dict[str, Any]) -> str:
+        """Add a wait record under a new id that leaves the engine (see :meth:`external_id`); the id."""
+        state = self.state
+        n: int = state["next_id"]
+        state["next_id"] = n + 1
+        wait_id = f"{self.execution_id}/{n}"
+        self.waits[wait_id] = wait
+        return wait_id
 
     def release_wait(self, wait_id: str) -> None:
         """Forget a wait and tell the outside world to drop the job, task, timer, … behind it."""

@@ -82,7 +82,7 @@ def payload(ctx: Ctx, inst_id: str, info: NodeInfo) -> dict[str, Any]:
     scope = ctx.state["instances"][inst_id]["scope"]
     if info.node.inputs:
         return scopes.map_values(ctx, info.node.inputs, scope, "input")
-    return scopes.clone(scopes.visible(ctx, scope))
+    return scopes.snapshot(ctx, scope)
 
 
 class MessageThrow(Behaviour):

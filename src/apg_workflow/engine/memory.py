@@ -18,7 +18,7 @@ from typing import Any
 
 from apg_workflow.engine import commands as c
 from apg_workflow.engine import effects as e
-from apg_workflow.engine.effects import History
+from apg_workflow.engine.effects import History, Rejected
 from apg_workflow.engine.memory_driver import Delivery, JobError, JobView, TaskView, effect_handlers
 from apg_workflow.engine.migrations import load_state
 from apg_workflow.engine.program import Program, Sandbox, compile_program
@@ -29,6 +29,8 @@ from apg_workflow.model import EMPTY, Definitions
 from apg_workflow.model.decisions import Decision, DecisionDefinitions
 
 DEFAULT_START = datetime(2025, 1, 1, tzinfo=UTC)
+_ENCODER = json.JSONEncoder(check_circular=False)  # states are trees: nothing to check
+_DECODER = json.JSONDecoder()  # raw_decode: the text is ours, no surrounding whitespace to skip
 JobHandler = Callable[[JobView], Mapping[str, Any] | None]
 
 
@@ -78,7 +80,7 @@ class MemoryEngine(Delivery):
         self._ready_jobs: deque[str] = deque()
         self._effect_handlers = effect_handlers(self)
         # The registry of what a command reports on: dropped once the state no longer waits on it.
-        self._consumes: dict[type, dict[str, Any]] = {
+        registries: dict[type, dict[str, Any]] = {
             c.CompleteJob: self.jobs_by_id,
             c.FailJob: self.jobs_by_id,
             c.CompleteUserTask: self.tasks_by_id,
@@ -86,8 +88,10 @@ class MemoryEngine(Delivery):
             c.CorrelateMessage: self._messages,
             c.BroadcastSignal: self._signals,
         }
-        # Unless a subclass watches history entries, _apply keeps them itself (faster).
+        self._consumes = {kind: (registry, c.wait_getter(kind)) for kind, registry in registries.items()}
+        # Unless a subclass watches history entries or steps, _apply does these itself (faster).
         self._keeps_history = type(self).record_history is MemoryEngine.record_history
+        self._plain_step = type(self)._step is MemoryEngine._step
         self._count = 0
 
     # Running ---------------------------------------------------------------------------------
@@ -231,7 +235,7 @@ class MemoryEngine(Delivery):
         if kept is not None:
             return list(kept)
         history = self._history.get(execution_id, ())
-        return [h.element_id for h in history if h.event == COMPLETED and h.element_id is not None]
+        return [h[2] for h in history if h[1] == COMPLETED and h[2] is not None]  # event, element_id
 
     def active(self, execution_id: str) -> list[str]:
         """Ids of the elements active now, including those of called processes."""
@@ -248,10 +252,14 @@ class MemoryEngine(Delivery):
         return [entry.to_dict() for entry in self._history.get(execution_id, ())]
 
     def tasks(self, execution_id: str | None = None) -> list[TaskView]:
-        return [t for t in self.tasks_by_id.values() if execution_id in (None, t.execution_id)]
+        if execution_id is None:
+            return list(self.tasks_by_id.values())
+        return [t for t in self.tasks_by_id.values() if t.execution_id == execution_id]
 
     def jobs(self, execution_id: str | None = None) -> list[JobView]:
-        return [j for j in self.jobs_by_id.values() if execution_id in (None, j.execution_id)]
+        if execution_id is None:
+            return list(self.jobs_by_id.values())
+        return [j for j in self.jobs_by_id.values() if j.execution_id == execution_id]
 
     def summary(self, execution_id: str) -> dict[str, Any]:
         """What ``apg-workflow run --json`` prints for an execution."""
@@ -308,28 +316,41 @@ class MemoryEngine(Delivery):
         self._queue.append((execution_id, command))
 
     def _apply(self, execution_id: str, command: c.Command) -> str | None:
-        new_state, effects = self._step(self._programs[execution_id], self._states.get(execution_id), command)
+        program, state = self._programs[execution_id], self._states.get(execution_id)
+        if self._plain_step:
+            new_state, effects = step(program, state, command, self.now)
+        else:
+            new_state, effects = self._step(program, state, command)
         if new_state is not None:
             if self.serialize:
-                new_state = load_state(json.loads(json.dumps(new_state)))
+                new_state = load_state(_DECODER.raw_decode(_ENCODER.encode(new_state))[0])
             self._states[execution_id] = new_state
-            registry = self._consumes.get(type(command))
-            if registry is not None:  # consumed: a job done, a task completed, a one-off timer fired, …
-                wait_id = c.wait_of(command)
+            consumes = self._consumes.get(type(command))
+            if consumes is not None:  # consumed: a job done, a task completed, a one-off timer fired, …
+                registry, wait_of = consumes
+                wait_id = wait_of(command)
                 if wait_id not in new_state["waits"]:
                     registry.pop(wait_id, None)
-        if effects and type(effects[0]) is e.Rejected:  # then it is the only effect
+        if effects and type(effects[0]) is Rejected:  # then it is the only effect
             return effects[0].reason
         handlers = self._effect_handlers
-        history = self._history.setdefault(execution_id, []) if self._keeps_history else None
-        kept = self._completed
+        if not self._keeps_history:
+            for effect in effects:
+                handlers[type(effect)](execution_id, effect)
+            return None
+        history = self._history.get(execution_id)  # record_history, written out below
+        if history is None:
+            history = self._history[execution_id] = []
+        keep = history.append
+        follows = execution_id in self._completed  # completed ids kept as they happen
         for effect in effects:
-            if history is not None and type(effect) is History:  # record_history, written out
-                history.append(effect)
-                if effect.event == COMPLETED and execution_id in kept:
+            if type(effect) is History:
+                keep(effect)
+                if follows and effect[1] == COMPLETED:
                     self._element_completed(execution_id, effect)
             else:
                 handlers[type(effect)](execution_id, effect)
+                follows = execution_id in self._completed  # starting a child starts keeping them
         return None
 
     def _step(

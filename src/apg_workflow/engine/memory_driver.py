@@ -41,22 +41,11 @@ class JobView(NamedTuple):
     run_at: datetime | None
 
 
-class TaskView(NamedTuple):
-    """A user task waiting for a person (a view of its
-    :class:`~apg_workflow.engine.effects.CreateUserTask`). A named tuple: one is made for every
-    task, and a tuple is made in a fraction of the time of a frozen dataclass."""
-
-    task_id: str
-    execution_id: str
-    element_id: str
-    name: str | None
-    assignee: str | None
-    candidate_users: tuple[str, ...]
-    candidate_groups: tuple[str, ...]
-    form: dict[str, Any] | None
-    due_at: datetime | None
-    priority: int | None
-    variables: dict[str, Any]
+TaskView = e.CreateUserTask
+"""A user task waiting for a person: its :class:`~apg_workflow.engine.effects.CreateUserTask`,
+kept as it came (it names its execution): ``task_id``, ``execution_id``, ``element_id``, ``name``,
+``assignee``, ``candidate_users``, ``candidate_groups``, ``form``, ``due_at``, ``priority`` and
+``variables``."""
 
 
 @dataclass(slots=True)
@@ -208,19 +197,7 @@ def effect_handlers(engine: MemoryEngine) -> dict[type[e.Effect], Callable[[str,
         )
 
     def task(execution_id: str, x: e.CreateUserTask) -> None:
-        engine.tasks_by_id[x.task_id] = TaskView(
-            x.task_id,
-            execution_id,
-            x.element_id,
-            x.name,
-            x.assignee,
-            x.candidate_users,
-            x.candidate_groups,
-            x.form,
-            x.due_at,
-            x.priority,
-            x.variables,
-        )
+        engine.tasks_by_id[x.task_id] = x
 
     def signal(execution_id: str, x: e.SubscribeSignal) -> None:
         engine._signals[x.subscription_id] = (execution_id, x.signal_name)

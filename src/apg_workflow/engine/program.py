@@ -80,6 +80,7 @@ class ProcessProgram:
     process: Process
     nodes: Mapping[str, NodeInfo]
     containers: Mapping[str, ContainerInfo]
+    start: str | None = None  # where a plain start begins: the none start event, else the only one
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -169,7 +170,10 @@ def _compile_process(process: Process) -> ProcessProgram:
     nodes: dict[str, NodeInfo] = {}
     containers: dict[str, ContainerInfo] = {}
     _compile_container(process, process.id, nodes, containers)
-    return ProcessProgram(process=process, nodes=nodes, containers=containers)
+    start = containers[process.id].start
+    if start is None and len(process.start_events) == 1:
+        start = process.start_events[0].id
+    return ProcessProgram(process=process, nodes=nodes, containers=containers, start=start)
 
 
 def _compile_container(

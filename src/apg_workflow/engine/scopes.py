@@ -16,6 +16,7 @@ from typing import Any
 
 from apg_workflow.engine.context import Ctx, Fault
 from apg_workflow.engine.effects import History
+from apg_workflow.engine.frozen import new_record
 from apg_workflow.engine.state import ROOT_SCOPE
 from apg_workflow.model import DataMapping, Expression, format_duration
 
@@ -44,6 +45,19 @@ def visible(ctx: Ctx, scope_id: str) -> dict[str, Any]:
     return merged
 
 
+def snapshot(ctx: Ctx, scope_id: str) -> dict[str, Any]:
+    """A copy of every variable a reader in ``scope_id`` sees, for a worker, a person or a called
+    process: deep enough that changing it cannot change the state."""
+    scope = ctx.state["scopes"][scope_id]
+    if scope["parent"] is None:
+        return clone(scope["variables"])  # type: ignore[no-any-return]
+    merged = visible(ctx, scope_id)  # a dict of its own, whose nested values are the state's
+    for name, value in merged.items():
+        if isinstance(value, _CONTAINERS):
+            merged[name] = clone(value)
+    return merged
+
+
 def evaluate(
     ctx: Ctx, expression: Expression, scope_id: str, what: str, extra: Mapping[str, Any] | None = None
 ) -> Any:
@@ -68,10 +82,13 @@ def run_script(
         after = ctx.program.sandbox.execute(text, before, now=ctx.now)
     except Exception as exc:  # whatever the user's script raised, reported by the sandbox
         raise Fault(f"{what} failed: {exc}") from None
-    deleted = [k for k in before if k not in after]
-    if deleted:
-        delete(ctx, scope_id, deleted, element_id, instance_id)
-    return {k: v for k, v in after.items() if k not in before or before[k] != v}
+    if not before.keys() <= after.keys():
+        delete(ctx, scope_id, [k for k in before if k not in after], element_id, instance_id)
+    changed = {}
+    for name, value in after.items():  # a loop, not a comprehension: one Python frame fewer
+        if name not in before or before[name] != value:
+            changed[name] = value
+    return changed
 
 
 def apply_script(ctx: Ctx, text: str, scope_id: str, what: str, element_id: str, instance_id: str) -> None:
@@ -99,11 +116,10 @@ def write(
     if not values:
         return
     changed: dict[str, Any] = {}
-    scopes = ctx.scopes
     for name, raw in values.items():
         value = raw if type(raw) in _EXACT else jsonable(raw, name)
         target = scope_id if scope_id == ROOT_SCOPE else holder(ctx, scope_id, name)
-        current = scopes[target]["variables"]
+        current = ctx.scopes[target]["variables"]
         if name in current and current[name] == value and type(current[name]) is type(value):
             continue
         ctx.scope_variables(target)[name] = value
@@ -111,7 +127,9 @@ def write(
     if changed:
         ctx.vars_changed = True
         ctx.effects.append(
-            History(ctx.now, "variables.changed", element_id, instance_id, {"variables": changed})
+            new_record(
+                History, (ctx.now, "variables.changed", element_id, instance_id, {"variables": changed})
+            )
         )
 
 
@@ -132,7 +150,6 @@ def new_scope(
     if flow:
         record["tokens"] = 0
     ctx.insert("scopes", scope_id, record)
-    ctx.own_variables(scope_id)
     return scope_id
 
 

@@ -39,7 +39,8 @@ def step(
         return None, [Rejected("no such execution")]
     if state["status"] != "running":
         return dict(state), [Rejected(f"the execution is {state['status']}")]
-    ctx = Ctx(program, program.process(state["process_id"]), state, now)
+    proc = program.processes.get(state["process_id"]) or program.process(state["process_id"])
+    ctx = Ctx(program, proc, state, now)
     try:
         reason = _HANDLERS[type(command)](ctx, command)
         if reason is None:
@@ -59,15 +60,14 @@ def _start(program: Program, command: c.Start, now: datetime) -> tuple[dict[str,
     start_event = command.start_event_id
     if start_event is not None and not isinstance(proc.process.get(start_event), StartEvent):
         return None, [Rejected(f"'{start_event}' is not a start event of process '{proc.process.id}'")]
+    process_id = proc.process.id
     try:
-        variables = {k: scopes.jsonable(v, k) for k, v in command.variables.items()}
-        state = new_state(command.execution_id, proc.process.id, command.business_key, variables)
+        given = command.variables
+        variables = {k: scopes.jsonable(v, k) for k, v in given.items()} if given else {}
+        state = new_state(command.execution_id, process_id, command.business_key, variables)
         ctx = Ctx(program, proc, state, now, new=True)
-        ctx.history("execution.started", proc.process.id, None, {"variables": scopes.clone(variables)})
-        if start_event is None and proc.containers[proc.process.id].start is None:
-            starts = proc.process.start_events
-            start_event = starts[0].id if len(starts) == 1 else None
-        subprocess.start_scope(ctx, ROOT_SCOPE, proc.process.id, start_event)
+        ctx.history("execution.started", process_id, None, {"variables": scopes.clone(variables)})
+        subprocess.start_scope(ctx, ROOT_SCOPE, process_id, start_event or proc.start)
         settle(ctx)
     except Fault as fault:
         return None, [Rejected(str(fault))]

@@ -28,16 +28,17 @@ def start_scope(ctx: Ctx, scope_id: str, container_id: str, start_event: str | N
     """Run a (sub-)process body in ``scope_id``: subscribe its event sub-processes, then send a
     token through ``start_event`` (default: its none start event)."""
     container = ctx.proc.containers[container_id]
-    subs = [
-        triggers.subscribe(
-            ctx, start.definitions[0], start.id, scope_id, role="start", instance=None, scope=scope_id
-        )
-        for esp in container.event_subprocesses
-        for start in esp.nodes
-        if isinstance(start, StartEvent) and start.trigger in _START_TRIGGERS
-    ]
-    if subs:
-        ctx.record("scopes", scope_id)["subs"] = subs
+    if container.event_subprocesses:
+        subs = [
+            triggers.subscribe(
+                ctx, start.definitions[0], start.id, scope_id, role="start", instance=None, scope=scope_id
+            )
+            for esp in container.event_subprocesses
+            for start in esp.nodes
+            if isinstance(start, StartEvent) and start.trigger in _START_TRIGGERS
+        ]
+        if subs:
+            ctx.record("scopes", scope_id)["subs"] = subs
     start = start_event or container.start
     if start is None:
         raise Fault(f"'{container_id}' has no start event without a trigger to begin with")
@@ -129,7 +130,7 @@ class CallBehaviour(ActivityBehaviour):
         scope = reading_scope(ctx, inst_id)
         variables: dict[str, Any] = {}
         if node.propagate_all:
-            variables.update(scopes.clone(scopes.visible(ctx, scope)))
+            variables.update(scopes.snapshot(ctx, scope))
         if node.inputs:
             variables.update(scopes.clone(ctx.state["scopes"][scope]["variables"]))
         call_id = ctx.external_id()

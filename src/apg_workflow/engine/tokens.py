@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from apg_workflow.engine import scopes
 from apg_workflow.engine.context import Ctx, Fault
 from apg_workflow.engine.effects import ExecutionCompleted, History, OpenIncident, ResolveIncident
+from apg_workflow.engine.frozen import new_record
 from apg_workflow.engine.state import ROOT_SCOPE
 from apg_workflow.model import SequenceFlow
 
@@ -32,12 +33,11 @@ def push(ctx: Ctx, scope: str, node_id: str, flow_id: str | None) -> None:
 
 def activate(ctx: Ctx, scope: str, info: NodeInfo, **fields: Any) -> str:
     """Turn an arriving token into an instance of ``info``'s element."""
-    inst_id = str(ctx.next_number())
     record = {"element": info.id, "scope": scope}
     if fields:
         record.update(fields)
-    ctx.add_instance(inst_id, record)
-    ctx.effects.append(History(ctx.now, ACTIVATED, info.id, inst_id))
+    inst_id = ctx.new_instance(record)
+    ctx.effects.append(new_record(History, (ctx.now, ACTIVATED, info.id, inst_id, None)))
     return inst_id
 
 
@@ -48,15 +48,29 @@ def spawn(ctx: Ctx, scope: str, info: NodeInfo, **fields: Any) -> str:
 
 
 def complete(
-    ctx: Ctx, inst_id: str, variables: Mapping[str, Any] | None = None, *, leave_only: bool = False
+    ctx: Ctx,
+    inst_id: str,
+    variables: Mapping[str, Any] | None = None,
+    *,
+    leave_only: bool = False,
+    resumed: str | None = None,
 ) -> None:
-    """The instance's work is done: write its results, run its outputs, leave by its outgoing flows."""
+    """The instance's work is done: write its results, run its outputs, leave by its outgoing flows.
+
+    ``resumed`` is the wait the instance was resumed by (its user task, job, …), already removed
+    from the waits: the instance record drops it only if it stays (with an incident), so that the
+    usual completion does not copy a record it is about to remove."""
     inst = ctx.instances[inst_id]
     info = ctx.proc.nodes[inst["element"]]
+    if info.plain and not variables and not info.conditional:  # nothing to write or decide: no fault
+        ctx.effects.append(new_record(History, (ctx.now, COMPLETED, info.id, inst_id, None)))
+        end(ctx, inst_id, info.outgoing, resumed)
+        return
+    body = inst.get("body")
     try:
         if not leave_only and (variables or info.node.outputs or info.post_script is not None):
             _write_results(ctx, inst_id, inst, info, variables)
-        if "body" in inst:
+        if body is not None:
             from apg_workflow.engine import loops
 
             contribution = loops.contribution(ctx, inst, info)
@@ -64,14 +78,16 @@ def complete(
         else:
             flows = outgoing(ctx, info, inst["scope"]) if info.conditional else info.outgoing
     except Fault as fault:
+        if resumed is not None:
+            ctx.instance(inst_id).pop("wait", None)
         open_incident(ctx, inst_id, str(fault), "leave" if leave_only else "complete")
         return
-    ctx.effects.append(History(ctx.now, COMPLETED, info.id, inst_id))
-    end(ctx, inst_id, flows)
-    if "body" in inst:
+    ctx.effects.append(new_record(History, (ctx.now, COMPLETED, info.id, inst_id, None)))
+    end(ctx, inst_id, flows, resumed)
+    if body is not None:
         from apg_workflow.engine import loops
 
-        loops.iteration_done(ctx, inst["body"], contribution)
+        loops.iteration_done(ctx, body, contribution)
 
 
 def pass_through(ctx: Ctx, scope: str, info: NodeInfo, consumed: int = 1) -> None:
@@ -83,9 +99,13 @@ def pass_through(ctx: Ctx, scope: str, info: NodeInfo, consumed: int = 1) -> Non
     ``consumed`` is 1 for a token counted in its scope on its way here, 0 for one that starts at
     the element (a start event). The hot path of every step: :func:`passing` and :func:`passed`
     written out."""
-    inst_id = str(ctx.next_number())
+    state = ctx.state  # ctx.new_id(), written out
+    number = state["next_id"]
+    state["next_id"] = number + 1
+    inst_id = str(number)
     effects = ctx.effects
-    effects.append(History(ctx.now, ACTIVATED, info.id, inst_id))
+    now = ctx.now
+    effects.append(new_record(History, (now, ACTIVATED, info.id, inst_id, None)))
     action = "start"
     try:
         changed = info.behaviour.passing(ctx, scope, info, inst_id)
@@ -96,14 +116,14 @@ def pass_through(ctx: Ctx, scope: str, info: NodeInfo, consumed: int = 1) -> Non
     except Fault as fault:
         stuck(ctx, scope, info, inst_id, consumed, str(fault), action)
         return
-    effects.append(History(ctx.now, COMPLETED, info.id, inst_id))
+    effects.append(new_record(History, (now, COMPLETED, info.id, inst_id, None)))
     leave(ctx, scope, flows, consumed)
 
 
 def passing(ctx: Ctx, info: NodeInfo) -> str:
     """The id of an instance of ``info`` that passes at once, its activation recorded."""
-    inst_id = str(ctx.next_number())
-    ctx.effects.append(History(ctx.now, ACTIVATED, info.id, inst_id))
+    inst_id = ctx.new_id()
+    ctx.effects.append(new_record(History, (ctx.now, ACTIVATED, info.id, inst_id, None)))
     return inst_id
 
 
@@ -111,7 +131,7 @@ def passed(
     ctx: Ctx, scope: str, info: NodeInfo, inst_id: str, flows: Sequence[SequenceFlow], consumed: int = 1
 ) -> None:
     """A passing instance completed: its history, then its ``consumed`` tokens leave by ``flows``."""
-    ctx.effects.append(History(ctx.now, COMPLETED, info.id, inst_id))
+    ctx.effects.append(new_record(History, (ctx.now, COMPLETED, info.id, inst_id, None)))
     leave(ctx, scope, flows, consumed)
 
 
@@ -183,14 +203,15 @@ def outgoing(ctx: Ctx, info: NodeInfo, scope: str) -> tuple[SequenceFlow, ...] |
     raise Fault(f"no outgoing sequence flow of {info.node.label} can be taken: no condition holds")
 
 
-def end(ctx: Ctx, inst_id: str, flows: Sequence[SequenceFlow] = ()) -> None:
-    """Remove a finished instance (its waits, its own scope); its token leaves by ``flows``."""
+def end(ctx: Ctx, inst_id: str, flows: Sequence[SequenceFlow] = (), resumed: str | None = None) -> None:
+    """Remove a finished instance (its waits but ``resumed``, its own scope); its token leaves by
+    ``flows``."""
     inst = ctx.instances.pop(inst_id)
-    if "wait" in inst or "subs" in inst:
-        _release(ctx, inst)
+    if "subs" in inst or inst.get("wait", resumed) != resumed:
+        _release(ctx, inst, resumed)
     own = inst.get("own")
     if own is not None:
-        ctx.scopes.pop(own, None)
+        ctx.remove("scopes", own)
     leave(ctx, inst["scope"], flows)
 
 
@@ -232,9 +253,9 @@ def clear_scope(ctx: Ctx, scope_id: str, keep: str | None = None) -> None:
         scope["tokens"] = 0 if keep is None else 1
 
 
-def _release(ctx: Ctx, inst: Mapping[str, Any]) -> None:
+def _release(ctx: Ctx, inst: Mapping[str, Any], resumed: str | None = None) -> None:
     wait = inst.get("wait")
-    if wait is not None:
+    if wait is not None and wait != resumed:
         ctx.release_wait(wait)
     for sub in inst.get("subs", ()):
         ctx.release_wait(sub)

@@ -3,9 +3,15 @@ most ``concurrency`` at once, each with a timeout) and reports each result in th
 steps its execution, fenced by the job's claim: a report from a claim that expired is refused.
 
 The jobs a completion makes ready go straight to this worker while it has room (no round trip
-through the queue), the first of them in the task that ran the completed one. It wakes on a commit
-in this process, on PostgreSQL ``NOTIFY``, or every poll interval; it also delivers inbox commands
-whose producer died before delivering them. On stop it claims nothing more, lets running jobs
+through the queue), the first of them in the task that ran the completed one. So do the jobs that
+any other transition of this process makes ready (a start, a delivered command, a fired timer):
+the worker is the process's local worker (:class:`~apg_workflow.store.transitions.LocalWorker`),
+they are claimed for it in the transition's own write and handed over after the commit. It never
+runs more than ``concurrency`` jobs at once: jobs handed over beyond that wait, claimed, for a
+slot. It wakes on a commit in this process, on PostgreSQL ``NOTIFY``, or every poll interval; each
+poll it also delivers inbox commands whose producer died before delivering them, and releases
+queued executions that a concurrency limit no longer holds back (:mod:`apg_workflow.store.limits`;
+normally the transition that frees a slot does). On stop it claims nothing more, lets running jobs
 finish for ``shutdown_grace_seconds``, then releases the rest for another worker.
 """
 
@@ -16,6 +22,7 @@ import logging
 import os
 import socket
 import uuid
+from collections import deque
 from datetime import timedelta
 
 from apg_workflow.components import ComponentRegistry
@@ -24,7 +31,7 @@ from apg_workflow.engine.commands import CompleteJob, FailJob
 from apg_workflow.runtime.context import Runtime
 from apg_workflow.runtime.jobs import run_job
 from apg_workflow.runtime.wakeups import wait_any
-from apg_workflow.store import Claimant, CommandRejected, Fence, JobRecord, NotFound, StaleClaim
+from apg_workflow.store import Claimant, CommandRejected, Fence, JobRecord, NotFound, StaleClaim, limits
 from apg_workflow.store import queries as q
 from apg_workflow.store.tables import commands, jobs
 
@@ -52,6 +59,8 @@ class Worker:
         self.name = name or worker_name()
         self.lease = timedelta(seconds=runtime.settings.lease_seconds)
         self._running: dict[str, tuple[asyncio.Task[None], JobRecord]] = {}
+        self._handed: deque[JobRecord] = deque()  # claimed for this worker, waiting for a slot
+        self._releasing: set[asyncio.Future[None]] = set()
         self._finished = asyncio.Event()
         self._backlog = False  # the last claim filled every free slot: more jobs may be due
         self._stopping = False
@@ -60,11 +69,31 @@ class Worker:
     def running(self) -> int:
         return len(self._running)
 
+    def claimant(self) -> Claimant | None:
+        """Claims for this worker while it has room (it is a ``LocalWorker`` of the transitions)."""
+        room = self.concurrency - len(self._running) - len(self._handed)
+        return Claimant(self.name, room, self.lease) if room > 0 and not self._stopping else None
+
+    def hand_over(self, jobs: list[JobRecord]) -> None:
+        """Take jobs claimed for this worker (by a transition of this process, or its own claim):
+        each starts now if a slot is free, else when one frees."""
+        self._handed.extend(jobs)
+        if self._stopping:  # committed after the drain began: back to the queue
+            task = asyncio.ensure_future(self._release_handed())
+            self._releasing.add(task)
+            task.add_done_callback(self._releasing.discard)
+            return
+        while self._handed and len(self._running) < self.concurrency:
+            self._start(self._handed.popleft())
+
     async def run(self, stop: asyncio.Event) -> None:
         """Work until ``stop`` is set, then drain."""
         settings = self.rt.settings
         wake = self.rt.wakeups.jobs
         listener = asyncio.create_task(self.rt.db.listen(q.JOBS_CHANNEL, wake.set, stop))
+        transitions = self.rt.transitions
+        if transitions.local is None:
+            transitions.local = self
         log.info("worker %s started (concurrency %d)", self.name, self.concurrency)
         try:
             loop = asyncio.get_running_loop()
@@ -79,17 +108,20 @@ class Worker:
                     await self._claim_and_start()
                     if polling and not self._backlog:
                         await self._deliver_orphans()
+                        await self._release_queued()
                 # A job ending matters only when jobs may be waiting for its slot.
                 events = (stop, wake, self._finished) if self._backlog else (stop, wake)
                 await wait_any(*events, timeout=next_poll - loop.time())
         finally:
+            if transitions.local is self:
+                transitions.local = None
             await self._drain(settings.shutdown_grace_seconds)
             await listener
             log.info("worker %s stopped", self.name)
 
     async def _claim_and_start(self) -> None:
         """Claim what fits; when it all fills up, more may wait (claim again once a job ends)."""
-        room = self.concurrency - len(self._running)
+        room = self.concurrency - len(self._running) - len(self._handed)
         if room <= 0:
             self._backlog = True
             return
@@ -102,8 +134,7 @@ class Worker:
             log.exception("claiming jobs failed; trying again")
             await asyncio.sleep(self.rt.settings.poll_interval_seconds)
             return
-        for job in claimed:
-            self._start(job)
+        self.hand_over(claimed)  # others may have taken slots while this claim was on its way
         self._backlog = len(claimed) == room
 
     def _start(self, job: JobRecord) -> None:
@@ -112,7 +143,8 @@ class Worker:
 
     async def _work(self, job: JobRecord) -> None:
         """Run ``job``, then, in the same task, the next job that its completion made ready and this
-        worker claimed: a chain of service tasks runs without a hand-over."""
+        worker claimed (a chain of service tasks runs without a hand-over), or else one waiting for
+        a slot."""
         task = asyncio.current_task()
         assert task is not None
         current: JobRecord | None = job
@@ -121,10 +153,12 @@ class Worker:
                 claimed = await self._run(current)
                 self._running.pop(current.id, None)
                 current = claimed[0] if claimed else None
+                if current is None and self._handed and not self._stopping:
+                    current = self._handed.popleft()
                 if current is not None:
                     self._running[current.id] = (task, current)
-                for other in claimed[1:]:
-                    self._start(other)
+                if len(claimed) > 1:
+                    self.hand_over(claimed[1:])
         finally:
             if current is not None:
                 self._running.pop(current.id, None)
@@ -151,7 +185,7 @@ class Worker:
 
     async def _report(self, job: JobRecord, result: CompleteJob | FailJob) -> list[JobRecord]:
         fence = Fence(jobs, job.id, job.claims)
-        room = 0 if self._stopping else self.concurrency - len(self._running) + 1
+        room = 0 if self._stopping else self.concurrency - len(self._running) - len(self._handed) + 1
         claimant = Claimant(self.name, room, self.lease) if room > 0 else None
         transitions = self.rt.transitions
         try:
@@ -188,6 +222,24 @@ class Worker:
         except Exception:
             log.exception("delivering inbox commands failed; trying again later")
 
+    async def _release_queued(self) -> None:
+        """Queued executions that a slot could take (normally released when the slot frees)."""
+        try:
+            released = await limits.release_queued(self.rt.transitions)
+        except Exception:
+            log.exception("releasing queued executions failed; trying again later")
+            return
+        if released:
+            log.info("worker %s released %d queued execution(s)", self.name, released)
+
+    async def _release_handed(self) -> None:
+        """Jobs handed over while stopping: back to the queue for another worker."""
+        ids = [job.id for job in self._handed]
+        self._handed.clear()
+        if ids:
+            now = self.rt.clock()
+            await self.rt.db.transaction(lambda conn: q.release(conn, jobs, ids, worker=self.name, now=now))
+
     async def _drain(self, grace: float) -> None:
         self._stopping = True
         if self._running:
@@ -199,6 +251,7 @@ class Worker:
         for task, _ in left:
             task.cancel()
         await asyncio.gather(*(task for task, _ in left), return_exceptions=True)
+        await self._release_handed()
         if left:
             ids = [job.id for _, job in left]
             now = self.rt.clock()

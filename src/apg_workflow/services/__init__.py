@@ -1,6 +1,7 @@
 """Use cases shared by the command line and the HTTP API: thin, typed functions over a
 :class:`~apg_workflow.runtime.context.Runtime`."""
 
+from apg_workflow.services import inbound, webhooks
 from apg_workflow.services.definitions import deploy, deploy_sources
 from apg_workflow.services.errors import Conflict, InvalidDefinition, ServiceError
 from apg_workflow.services.executions import (
@@ -46,6 +47,7 @@ __all__ = [
     "get_schedule",
     "get_task",
     "history",
+    "inbound",
     "list_executions",
     "list_incidents",
     "list_schedules",
@@ -59,4 +61,5 @@ __all__ = [
     "show",
     "start",
     "update_schedule",
+    "webhooks",
 ]

@@ -6,7 +6,9 @@ import functools
 import re
 import secrets
 from dataclasses import dataclass
-from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from apg_workflow.runtime.context import Runtime
 from apg_workflow.security.identity import (
@@ -20,9 +22,12 @@ from apg_workflow.security.identity import (
     verify_password,
     verify_token,
 )
-from apg_workflow.services.errors import ServiceError
-from apg_workflow.store import identity
+from apg_workflow.services.errors import Conflict, ServiceError
+from apg_workflow.services.webhooks import audit
+from apg_workflow.store import NotFound, Page, identity
+from apg_workflow.store.api_tables import users
 from apg_workflow.store.definitions import ensure_tenant
+from apg_workflow.store.errors import StoreError
 from apg_workflow.store.identity import ApiKeyRecord, UserRecord
 
 ROLES = ("admin", "developer", "operator", "viewer")
@@ -79,6 +84,10 @@ class InvalidUser(ServiceError):
     """A user that cannot be created as asked."""
 
 
+class UserExists(InvalidUser, Conflict):
+    """The username is taken (usernames are unique across tenants, so that a login needs no tenant)."""
+
+
 async def create_user(
     rt: Runtime,
     username: str,
@@ -87,7 +96,9 @@ async def create_user(
     tenant_id: str | None = None,
     roles: tuple[str, ...] = ("developer",),
     groups: tuple[str, ...] = (),
+    actor: str | None = None,
 ) -> UserRecord:
+    """A new, active user; audited as ``user.created`` (``actor`` None: the command line)."""
     if not username.strip() or len(username) > 150:
         raise InvalidUser("a username needs 1 to 150 characters")
     if len(password) < 8:
@@ -96,20 +107,54 @@ async def create_user(
     if unknown:
         raise InvalidUser(f"unknown role(s) {', '.join(unknown)}; roles are {', '.join(ROLES)}")
     password_hash = hash_password(password)
-    try:
-        return await rt.db.transaction(
-            lambda conn: identity.create_user(
-                conn,
-                tenant_id=tenant_id or rt.tenant,
-                username=username,
-                password_hash=password_hash,
-                roles=roles,
-                groups=groups,
-                now=rt.clock(),
-            )
+    tenant = tenant_id or rt.tenant
+
+    async def work(conn: AsyncConnection) -> UserRecord:
+        user = await identity.create_user(
+            conn,
+            tenant_id=tenant,
+            username=username,
+            password_hash=password_hash,
+            roles=roles,
+            groups=groups,
+            now=rt.clock(),
         )
+        details = {"username": username, "roles": list(roles), "groups": list(groups)}
+        await audit(conn, rt.for_tenant(tenant), actor, "user.created", "user", user.id, details)
+        return user
+
+    try:
+        return await rt.db.transaction(work)
     except identity.AlreadyExists as exc:
-        raise InvalidUser(str(exc)) from None
+        raise UserExists(str(exc)) from None
+
+
+async def list_users(rt: Runtime, *, limit: int = 50, cursor: str | None = None) -> Page[UserRecord]:
+    """The users of the caller's tenant by username; the cursor is the last username seen."""
+    return await rt.db.read(lambda conn: _users_page(conn, rt.tenant, limit=limit, cursor=cursor))
+
+
+async def get_user(rt: Runtime, user_id: str) -> UserRecord:
+    """A user of the caller's tenant (another tenant's is not found)."""
+    user = await rt.db.read(lambda conn: identity.get_user(conn, user_id))
+    if user.tenant_id != rt.tenant:
+        raise NotFound("user", user_id)
+    return user
+
+
+async def _users_page(
+    conn: AsyncConnection, tenant_id: str, *, limit: int, cursor: str | None
+) -> Page[UserRecord]:
+    if cursor is not None and not cursor.strip():
+        raise StoreError(f"invalid page cursor '{cursor}'")
+    u = users.c
+    stmt = select(users).where(u.tenant_id == tenant_id)
+    if cursor is not None:
+        stmt = stmt.where(u.username > cursor)
+    rows = [UserRecord.from_row(r) for r in await conn.execute(stmt.order_by(u.username).limit(limit + 1))]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(tuple(rows), rows[-1].username if more else None)
 
 
 async def reset_demo_admin(rt: Runtime, password: str) -> None:
@@ -138,14 +183,20 @@ class CreatedKey:
     key: str  # shown once
 
 
-async def create_api_key(rt: Runtime, user_id: str, name: str) -> CreatedKey:
+async def create_api_key(rt: Runtime, user_id: str, name: str, *, actor: str | None = None) -> CreatedKey:
+    """A new key of ``user_id``, shown once; audited as ``api_key.created`` (by the user itself
+    unless ``actor`` says otherwise)."""
     fresh = new_api_key()
 
-    async def work(conn: Any) -> ApiKeyRecord:
+    async def work(conn: AsyncConnection) -> ApiKeyRecord:
         user = await identity.get_user(conn, user_id)
-        return await identity.create_api_key(
+        record = await identity.create_api_key(
             conn, user=user, name=name, prefix=fresh.prefix, key_hash=fresh.hash, now=rt.clock()
         )
+        details = {"name": name, "prefix": record.prefix, "user_id": user.id}
+        owner = rt.for_tenant(user.tenant_id)
+        await audit(conn, owner, actor or user.username, "api_key.created", "api_key", record.id, details)
+        return record
 
     return CreatedKey(await rt.db.transaction(work), fresh.key)
 
@@ -161,8 +212,14 @@ async def list_api_keys(rt: Runtime, user_id: str) -> list[ApiKeyRecord]:
     return await rt.db.read(lambda conn: identity.list_api_keys(conn, rt.tenant, user_id))
 
 
-async def revoke_api_key(rt: Runtime, key_id: str) -> None:
-    await rt.db.transaction(lambda conn: identity.revoke_api_key(conn, rt.tenant, key_id, rt.clock()))
+async def revoke_api_key(rt: Runtime, key_id: str, *, actor: str | None = None) -> None:
+    """Revoke a key of the tenant; audited as ``api_key.revoked``."""
+
+    async def work(conn: AsyncConnection) -> None:
+        await identity.revoke_api_key(conn, rt.tenant, key_id, rt.clock())
+        await audit(conn, rt, actor, "api_key.revoked", "api_key", key_id)
+
+    await rt.db.transaction(work)
 
 
 __all__ = [
@@ -171,12 +228,15 @@ __all__ = [
     "CreatedKey",
     "InvalidUser",
     "Token",
+    "UserExists",
     "authenticate",
     "create_api_key",
     "create_api_key_for",
     "create_tenant",
     "create_user",
+    "get_user",
     "list_api_keys",
+    "list_users",
     "login",
     "principal_of",
     "reset_demo_admin",

@@ -19,6 +19,7 @@ from apg_workflow.services.definitions import check_definition, deploy_sources
 from apg_workflow.services.errors import Conflict, InvalidDefinition, ServiceError
 from apg_workflow.store import Deployment, NotFound, Page, Source, Started, start_execution
 from apg_workflow.store.identity import append_audit
+from apg_workflow.store.outbox_reads import EVENTS_CHANNEL
 from apg_workflow.store.workflows import (
     VersionRecord,
     WorkflowRecord,
@@ -148,6 +149,7 @@ async def create_workflow(rt: Runtime, body: DefinitionBody, *, actor: str | Non
     deployment = await deploy_sources(
         rt, [body.source], before=refuse_existing, after=_record(rt, body, actor, "workflow.created")
     )
+    rt.db.notify(EVENTS_CHANNEL)
     return await get_workflow_record(rt, deployment.key)
 
 
@@ -167,6 +169,8 @@ async def update_workflow(
     deployment = await deploy_sources(
         rt, [body.source], before=same_key, after=_record(rt, body, actor, "workflow.updated")
     )
+    if deployment.created:
+        rt.db.notify(EVENTS_CHANNEL)
     return await get_workflow_record(rt, key), deployment.created
 
 
@@ -221,7 +225,9 @@ async def delete_workflow(rt: Runtime, key: str, *, actor: str | None = None) ->
         await _audit(conn, rt, actor, "workflow.deleted", key, None)
         return found
 
-    return await rt.db.transaction(work)
+    found = await rt.db.transaction(work)
+    rt.db.notify(EVENTS_CHANNEL)
+    return found
 
 
 async def get_workflow_record(rt: Runtime, key: str) -> WorkflowRecord:

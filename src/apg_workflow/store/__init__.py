@@ -5,6 +5,10 @@ engine commands durably (one step, one transaction); :mod:`.queries` holds the h
 :mod:`.reads` the listings. Schema migrations: :func:`upgrade` (Alembic, shipped here).
 """
 
+from apg_workflow.store import api_tables as api_tables  # registers the API tables on the metadata
+from apg_workflow.store import inbound_hooks as inbound_hooks  # inbound webhooks
+from apg_workflow.store import outbox_reads as outbox_reads  # the live event tail's reads
+from apg_workflow.store import webhooks as webhooks  # webhook subscriptions, deliveries, the dispatcher's SQL
 from apg_workflow.store.db import Database
 from apg_workflow.store.definitions import Trigger, deploy_txn, find_version
 from apg_workflow.store.effects import Claimant, Outgoing

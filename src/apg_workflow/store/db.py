@@ -124,6 +124,19 @@ class Database:
                 )
                 await asyncio.sleep(delay)
 
+    async def alone(self, call: Callable[[Any], Awaitable[T]]) -> T:
+        """PostgreSQL: ``call(driver connection)`` outside any transaction block, so that each of its
+        statements commits by itself (one round trip, no ``BEGIN`` and ``COMMIT``); retried like
+        :meth:`transaction`, so its statements must be safe to repeat."""
+        if not self.is_postgres:
+            raise StoreError("statements outside a transaction are for PostgreSQL")
+        return await self._retrying(self._connected, lambda conn: driver_call(conn, call, begin=False))
+
+    @asynccontextmanager
+    async def _connected(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.connect() as conn:
+            yield conn
+
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncConnection]:
         async with self.engine.connect() as conn:
@@ -231,10 +244,11 @@ def _inline(conn: AsyncConnection) -> InlineSQLite:
     return fairy.driver_connection  # type: ignore[no-any-return]
 
 
-async def driver_call(conn: AsyncConnection, call: Callable[[Any], Awaitable[T]]) -> T:
+async def driver_call(conn: AsyncConnection, call: Callable[[Any], Awaitable[T]], *, begin: bool = True) -> T:
     """``call(driver)`` with the driver's own connection under ``conn`` (asyncpg's, or the
-    ``sqlite3`` one), inside ``conn``'s transaction: for the hot path's statements, which skip the
-    toolkit. Driver errors come out as SQLAlchemy's, so that transactions retry them as usual."""
+    ``sqlite3`` one), inside ``conn``'s transaction (PostgreSQL, ``begin`` false: outside any): for
+    the hot path's statements, which skip the toolkit. Driver errors come out as SQLAlchemy's, so
+    that transactions retry them as usual."""
     fairy = conn.sync_connection.connection if conn.sync_connection is not None else None
     if fairy is None:
         raise StoreError("the connection is closed")
@@ -247,7 +261,7 @@ async def driver_call(conn: AsyncConnection, call: Callable[[Any], Awaitable[T]]
         except sqlite3.Error as exc:
             raise OperationalError(None, None, exc) from exc
     adapted = fairy.dbapi_connection
-    if adapted._transaction is None:  # SQLAlchemy's adapter begins at its first statement: begin now
+    if begin and adapted._transaction is None:  # SQLAlchemy's adapter begins at its first statement
         await adapted._start_transaction()
     try:
         return await call(fairy.driver_connection)

@@ -103,19 +103,42 @@ async def deploy_txn(
     return Deployment(workflow_id, int(version_id), key, name, version, created=True)
 
 
-async def find_version(
-    conn: AsyncConnection, tenant_id: str, key: str, version: int | None
-) -> tuple[int, int] | None:
-    """(workflow id, version id) of ``key`` at ``version`` (the latest by default)."""
-    w, v = workflows.c, workflow_versions.c
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What a start needs of the workflow it starts: the version, and the concurrency limits of the
+    workflow and of its tenant (``None``: no limit)."""
+
+    workflow_id: int
+    version_id: int
+    version: int
+    workflow_limit: int | None
+    tenant_limit: int | None
+
+    @property
+    def limited(self) -> bool:
+        return self.workflow_limit is not None or self.tenant_limit is not None
+
+
+async def find_target(conn: AsyncConnection, tenant_id: str, key: str, version: int | None) -> Target | None:
+    """Workflow ``key`` at ``version`` (the latest by default), with its limits."""
+    w, v, t = workflows.c, workflow_versions.c, tenants.c
     stmt = (
-        select(w.id, v.id)
+        select(w.id, v.id, v.version, w.max_concurrent_executions, t.max_concurrent_executions)
         .join(workflow_versions, v.workflow_id == w.id)
+        .outerjoin(tenants, t.id == w.tenant_id)
         .where(w.tenant_id == tenant_id, w.key == key)
         .where(v.version == (version if version is not None else w.latest_version))
     )
     row = (await conn.execute(stmt)).first()
-    return (int(row[0]), int(row[1])) if row is not None else None
+    return None if row is None else Target(int(row[0]), int(row[1]), int(row[2]), row[3], row[4])
 
 
-__all__ = ["Trigger", "deploy_txn", "ensure_tenant", "find_version"]
+async def find_version(
+    conn: AsyncConnection, tenant_id: str, key: str, version: int | None
+) -> tuple[int, int] | None:
+    """(workflow id, version id) of ``key`` at ``version`` (the latest by default)."""
+    target = await find_target(conn, tenant_id, key, version)
+    return None if target is None else (target.workflow_id, target.version_id)
+
+
+__all__ = ["Target", "Trigger", "deploy_txn", "ensure_tenant", "find_target", "find_version"]

@@ -5,10 +5,15 @@ Keyed rows (jobs, timers, user tasks, incidents) are collected per id, last chan
 written once at :meth:`StepWriter.flush`, which writes the hot rows (the execution's state, jobs,
 timers, history, outbox) in one batch (:mod:`.hotpath`). Subscriptions and routing act at once, so
 that a later effect of the same step sees them.
+
+A writer made ``hot_only`` has no connection: it collects the hot rows of a step whose every effect
+is one of them, for the single-statement write of :mod:`.optimistic`, and raises :class:`ColdStep`
+at the first effect that needs more.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -20,11 +25,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from apg_workflow.engine import commands as c
 from apg_workflow.engine import effects as e
 from apg_workflow.engine.program import Program
+from apg_workflow.engine.step import step
 from apg_workflow.model import Activity
 from apg_workflow.store import hotpath, routing
 from apg_workflow.store import queries as q
 from apg_workflow.store.codec import command_to_json
-from apg_workflow.store.records import ExecutionRow, JobRecord
+from apg_workflow.store.limits import Queueing
+from apg_workflow.store.records import ExecutionRow, JobRecord, Outcome, Outgoing
 from apg_workflow.store.tables import incidents, subscriptions, user_tasks
 
 # History events that leave through the outbox, by the name subscribers know them by.
@@ -36,6 +43,19 @@ _ACTIVITY_EVENTS = {
 }
 
 
+log = logging.getLogger("apg_workflow.store.transitions")
+
+# Effects whose rows are all hot (the execution's state, jobs, timers, history, outbox). The end of a
+# called execution is not: it tells its caller through the inbox.
+_HOT_EFFECTS = (e.CreateJob, e.CancelJob, e.SetTimer, e.CancelTimer, e.History, e.ExecutionCancelled)
+_ENDS = (e.ExecutionCompleted, e.ExecutionFailed)
+_HOT_COMMANDS = (c.Start, c.CompleteJob, c.FailJob, c.FireTimer, c.Cancel, c.RetryIncident)
+
+
+class ColdStep(Exception):
+    """A step that a ``hot_only`` writer cannot write: it goes through a locked transaction."""
+
+
 @dataclass(frozen=True, slots=True)
 class Claimant:
     """A worker that takes the jobs a step makes ready, up to ``slots`` of them, for ``lease``."""
@@ -43,14 +63,6 @@ class Claimant:
     worker: str
     slots: int
     lease: timedelta
-
-
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """A command written to the inbox for another execution, to deliver after the commit."""
-
-    command_id: int
-    execution_id: str
 
 
 class Inbox:
@@ -80,7 +92,7 @@ class StepWriter:
 
     def __init__(
         self,
-        conn: AsyncConnection,
+        conn: AsyncConnection | None,
         row: ExecutionRow,
         program: Program,
         now: datetime,
@@ -88,15 +100,17 @@ class StepWriter:
         message_ttl: timedelta,
         inbox_grace: timedelta,
         claimant: Claimant | None,
+        everywhere: int | None = None,
     ) -> None:
-        self.conn = conn
+        self._conn = conn
         self.row = row
         self.program = program
         self.now = now
         self.message_ttl = message_ttl
         self.claimant = claimant
         self.local: deque[c.Command] = deque()  # commands for this execution, applied in this transaction
-        self.inbox = Inbox(conn, row.tenant_id, now, inbox_grace)
+        self.inbox = Inbox(conn, row.tenant_id, now, inbox_grace)  # type: ignore[arg-type]
+        self.queueing = Queueing(everywhere, inbox_grace, self.inbox.outgoing.append)
         self.claimed: list[JobRecord] = []
         self._claiming = 0
         self.jobs_ready = False
@@ -109,38 +123,69 @@ class StepWriter:
         self._resolved: list[str] = []
         self._history: list[dict[str, Any]] = []
         self._outbox: list[dict[str, Any]] = []
-        self._handlers: dict[type[e.Effect], Callable[[Any], Any]] = {
-            e.CreateJob: self._create_job,
-            e.CancelJob: lambda x: self._jobs.__setitem__(x.job_id, None),
-            e.CreateUserTask: self._create_task,
-            e.CancelUserTask: lambda x: self._set_task(x.task_id, "cancelled", None),
-            e.SetTimer: self._set_timer,
-            e.CancelTimer: lambda x: self._timers.__setitem__(x.timer_id, None),
-            e.SubscribeMessage: self._subscribe_message,
-            e.SubscribeSignal: self._subscribe_signal,
-            e.Unsubscribe: lambda x: q.delete_ids(conn, subscriptions, [x.subscription_id]),
-            e.ThrowMessage: self._throw_message,
-            e.ThrowSignal: self._throw_signal,
-            e.StartChild: self._start_child,
-            e.CancelChild: lambda x: self.send(
-                x.call_id, c.Cancel(reason="the calling activity was cancelled")
-            ),
-            e.OpenIncident: self._open_incident,
-            e.ResolveIncident: lambda x: self._resolved.append(x.incident_id),
-            e.History: self._record,
-            e.ExecutionCompleted: self._ended,
-            e.ExecutionFailed: self._ended,
-            e.ExecutionCancelled: lambda x: None,
-        }
+
+    async def run(
+        self, state: dict[str, Any] | None, command: c.Command
+    ) -> tuple[dict[str, Any] | None, str | None]:
+        """Step ``command``, then the commands the steps send to this execution itself, applying
+        the effects of each. Returns the last state, or the state given and why ``command`` was
+        refused; a later command that is refused is skipped (logged)."""
+        pending: deque[c.Command] = deque([command])
+        first = True
+        while pending:
+            current = pending.popleft()
+            new_state, effects = step(self.program, state, current, self.now)
+            rejected = next((x.reason for x in effects if isinstance(x, e.Rejected)), None)
+            if rejected is not None:
+                if first:
+                    return state, rejected
+                log.info("execution %s: %s refused: %s", self.row.id, type(current).__name__, rejected)
+                continue
+            first = False
+            state = new_state
+            assert state is not None
+            await self.forget(current, state["waits"])
+            for effect in effects:
+                await self.apply(effect)
+            pending.extend(self.local)
+            self.local.clear()
+        return state, None
+
+    def outcome(self, status: str) -> Outcome:
+        """What the transition did, once written."""
+        return Outcome(
+            execution_id=self.row.id,
+            status=status,
+            claimed=self.claimed,
+            outgoing=self.outgoing,
+            jobs_ready=self.jobs_ready,
+            timer_set=self.timer_set,
+        )
+
+    @property
+    def hot_only(self) -> bool:
+        return self._conn is None
+
+    @property
+    def conn(self) -> AsyncConnection:
+        if self._conn is None:
+            raise ColdStep()
+        return self._conn
 
     async def apply(self, effect: e.Effect) -> None:
-        result = self._handlers[type(effect)](effect)
+        if self._conn is None and not (
+            isinstance(effect, _HOT_EFFECTS) or (isinstance(effect, _ENDS) and self.row.parent_id is None)
+        ):
+            raise ColdStep()
+        result = _HANDLERS[type(effect)](self, effect)
         if result is not None:
             await result
 
     async def forget(self, command: c.Command, waits: Mapping[str, Any]) -> None:
         """Drop what the command consumed, once the execution no longer waits on it (a job done,
         a task completed, a one-off timer fired, a message received)."""
+        if self._conn is None and not isinstance(command, _HOT_COMMANDS):
+            raise ColdStep()
         if isinstance(command, c.CompleteJob | c.FailJob):
             if command.job_id not in waits:
                 self._jobs[command.job_id] = None
@@ -166,6 +211,30 @@ class StepWriter:
     def outgoing(self) -> list[Outgoing]:
         return self.inbox.outgoing
 
+    def rows(self, state: Mapping[str, Any] | None, status: str, error: str | None) -> hotpath.StepRows:
+        """The hot rows collected, with the execution's new ``state``."""
+        return hotpath.StepRows(
+            execution=self.row,
+            now=self.now,
+            state=state,
+            status=status,
+            error=error,
+            job_deletes=[k for k, v in self._jobs.items() if v is None],
+            jobs=[v for v in self._jobs.values() if v is not None],
+            timer_deletes=[k for k, v in self._timers.items() if v is None],
+            timers=[v for v in self._timers.values() if v is not None],
+            history=self._history,
+            outbox=self._outbox,
+        )
+
+    def written(self, rows: hotpath.StepRows, claims: Mapping[str, int]) -> None:
+        """Note what the write of ``rows`` claimed: :attr:`claimed` holds those jobs."""
+        self.claimed = [
+            JobRecord.from_row(job | {"claims": claims[job["id"]]})
+            for job in rows.jobs
+            if job["id"] in claims
+        ]
+
     async def flush(self, state: Mapping[str, Any] | None, status: str, error: str | None) -> None:
         """Write everything collected, with the execution's new ``state``; then :attr:`claimed` holds
         the jobs this step claimed, with their claim numbers."""
@@ -176,30 +245,31 @@ class StepWriter:
         await q.upsert(conn, incidents, list(self._incidents.values()))
         for incident_id in self._resolved:
             await q.resolve_incident(conn, incident_id, self.now)
-        live_jobs = [v for v in self._jobs.values() if v is not None]
-        claims = await hotpath.write(
-            conn,
-            hotpath.StepRows(
-                execution=self.row,
-                now=self.now,
-                state=state,
-                status=status,
-                error=error,
-                job_deletes=[k for k, v in self._jobs.items() if v is None],
-                jobs=live_jobs,
-                timer_deletes=[k for k, v in self._timers.items() if v is None],
-                timers=[v for v in self._timers.values() if v is not None],
-                history=self._history,
-                outbox=self._outbox,
-            ),
-        )
-        self.claimed = [
-            JobRecord.from_row(job | {"claims": claims[job["id"]]})
-            for job in live_jobs
-            if job["id"] in claims
-        ]
+        rows = self.rows(state, status, error)
+        self.written(rows, await hotpath.write(conn, rows))
 
     # Effects ----------------------------------------------------------------------------------
+
+    def _cancel_job(self, x: e.CancelJob) -> None:
+        self._jobs[x.job_id] = None
+
+    def _cancel_task(self, x: e.CancelUserTask) -> None:
+        self._set_task(x.task_id, "cancelled", None)
+
+    def _cancel_timer(self, x: e.CancelTimer) -> None:
+        self._timers[x.timer_id] = None
+
+    async def _unsubscribe(self, x: e.Unsubscribe) -> None:
+        await q.delete_ids(self.conn, subscriptions, [x.subscription_id])
+
+    async def _cancel_child(self, x: e.CancelChild) -> None:
+        await self.send(x.call_id, c.Cancel(reason="the calling activity was cancelled"))
+
+    def _resolve_incident(self, x: e.ResolveIncident) -> None:
+        self._resolved.append(x.incident_id)
+
+    def _nothing(self, x: e.Effect) -> None:
+        pass
 
     def _create_job(self, x: e.CreateJob) -> None:
         due = x.run_at if x.run_at is not None and x.run_at > self.now else self.now
@@ -308,6 +378,7 @@ class StepWriter:
             now=self.now,
             ttl=self.message_ttl,
             send=self.send,
+            queueing=self.queueing,
         )
 
     async def _throw_signal(self, x: e.ThrowSignal) -> None:
@@ -319,6 +390,7 @@ class StepWriter:
             now=self.now,
             send=self.send,
             thrower=self.row.id,
+            queueing=self.queueing,
         )
 
     async def _start_child(self, x: e.StartChild) -> None:
@@ -405,4 +477,28 @@ class StepWriter:
             )
 
 
-__all__ = ["Claimant", "Inbox", "Outgoing", "StepWriter"]
+# What a writer does with each kind of effect (built once: a table per writer would be garbage with
+# a cycle through the writer, left to the cyclic collector).
+_HANDLERS: dict[type[e.Effect], Callable[[StepWriter, Any], Any]] = {
+    e.CreateJob: StepWriter._create_job,
+    e.CancelJob: StepWriter._cancel_job,
+    e.CreateUserTask: StepWriter._create_task,
+    e.CancelUserTask: StepWriter._cancel_task,
+    e.SetTimer: StepWriter._set_timer,
+    e.CancelTimer: StepWriter._cancel_timer,
+    e.SubscribeMessage: StepWriter._subscribe_message,
+    e.SubscribeSignal: StepWriter._subscribe_signal,
+    e.Unsubscribe: StepWriter._unsubscribe,
+    e.ThrowMessage: StepWriter._throw_message,
+    e.ThrowSignal: StepWriter._throw_signal,
+    e.StartChild: StepWriter._start_child,
+    e.CancelChild: StepWriter._cancel_child,
+    e.OpenIncident: StepWriter._open_incident,
+    e.ResolveIncident: StepWriter._resolve_incident,
+    e.History: StepWriter._record,
+    e.ExecutionCompleted: StepWriter._ended,
+    e.ExecutionFailed: StepWriter._ended,
+    e.ExecutionCancelled: StepWriter._nothing,
+}
+
+__all__ = ["Claimant", "ColdStep", "Inbox", "Outgoing", "StepWriter"]

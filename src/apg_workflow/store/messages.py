@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from apg_workflow.store import routing
 from apg_workflow.store.effects import Inbox, Outgoing
+from apg_workflow.store.limits import Queueing
 from apg_workflow.store.tables import requests
 from apg_workflow.store.transitions import Transitions
 
@@ -47,6 +48,7 @@ async def correlate_message(
             now=now,
             ttl=transitions.message_ttl,
             send=inbox.send,
+            queueing=_queueing(transitions, inbox),
         )
         if request_id is not None:
             await conn.execute(
@@ -70,13 +72,24 @@ async def broadcast_signal(
         now = transitions.clock()
         inbox = Inbox(conn, tenant_id, now, transitions.inbox_grace)
         count = await routing.route_signal(
-            conn, tenant_id=tenant_id, name=name, variables=dict(variables or {}), now=now, send=inbox.send
+            conn,
+            tenant_id=tenant_id,
+            name=name,
+            variables=dict(variables or {}),
+            now=now,
+            send=inbox.send,
+            queueing=_queueing(transitions, inbox),
         )
         return count, inbox.outgoing
 
     count, outgoing = await transitions.db.transaction(work)
     await transitions.deliver(outgoing)
     return count
+
+
+def _queueing(transitions: Transitions, inbox: Inbox) -> Queueing:
+    """Starts of limited workflows queue; what they release is delivered with the inbox's commands."""
+    return Queueing(transitions.max_concurrent_executions, transitions.inbox_grace, inbox.outgoing.append)
 
 
 __all__ = ["broadcast_signal", "correlate_message"]

@@ -22,14 +22,20 @@ class ProgramCache:
         self._programs: OrderedDict[int, Program] = OrderedDict()
 
     async def get(self, conn: AsyncConnection, version_id: int) -> Program:
-        program = self._programs.get(version_id)
+        program = self.cached(version_id)
         if program is not None:
-            self._programs.move_to_end(version_id)
             return program
         program = self._compile(await q.version_sources(conn, version_id))
         self._programs[version_id] = program
         if len(self._programs) > self._size:
             self._programs.popitem(last=False)
+        return program
+
+    def cached(self, version_id: int) -> Program | None:
+        """The program of ``version_id`` if it is compiled already."""
+        program = self._programs.get(version_id)
+        if program is not None:
+            self._programs.move_to_end(version_id)
         return program
 
     def compile(self, sources: Sequence[Source]) -> Program:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -113,6 +113,27 @@ class Claim:
 
 
 @dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A command written to the inbox for another execution, to deliver after the commit."""
+
+    command_id: int
+    execution_id: str
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What one transition did."""
+
+    execution_id: str
+    status: str
+    rejected: str | None = None
+    claimed: list[JobRecord] = field(default_factory=list)
+    outgoing: list[Outgoing] = field(default_factory=list)
+    jobs_ready: bool = False
+    timer_set: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class TaskRecord:
     id: str
     tenant_id: str
@@ -166,6 +187,8 @@ __all__ = [
     "ExecutionRow",
     "IncidentRecord",
     "JobRecord",
+    "Outcome",
+    "Outgoing",
     "Page",
     "Source",
     "TaskRecord",

@@ -14,7 +14,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from apg_workflow.engine import commands as c
+from apg_workflow.store import limits
 from apg_workflow.store import queries as q
+from apg_workflow.store.limits import Queueing
+from apg_workflow.store.records import Outgoing
 from apg_workflow.store.tables import buffered_messages, subscriptions
 
 # Sends a command to an execution: applied in this transaction when it is the one being stepped,
@@ -36,8 +39,10 @@ async def route_message(
     now: datetime,
     ttl: timedelta,
     send: Send,
+    queueing: Queueing | None = None,
 ) -> str | None:
-    """Deliver a message; returns the receiving (or started) execution, ``None`` when buffered."""
+    """Deliver a message; returns the receiving (or started) execution, ``None`` when buffered.
+    ``queueing`` says how the starts of limited workflows queue (see :func:`start_by_event`)."""
     await q.lock_message_name(conn, tenant_id, name)
     found = await q.message_subscriber(conn, tenant_id, name, correlation_key)
     if found is not None:
@@ -48,7 +53,14 @@ async def route_message(
         )
         return execution_id
     started = await start_by_event(
-        conn, tenant_id=tenant_id, kind="message", name=name, variables=variables, now=now, send=send
+        conn,
+        tenant_id=tenant_id,
+        kind="message",
+        name=name,
+        variables=variables,
+        now=now,
+        send=send,
+        queueing=queueing,
     )
     if started:
         return started[0]
@@ -73,6 +85,7 @@ async def route_signal(
     now: datetime,
     send: Send,
     thrower: str | None = None,
+    queueing: Queueing | None = None,
 ) -> int:
     """Broadcast a signal; returns how many executions received it or were started by it. The
     ``thrower`` (an execution throwing it) already delivered it to its own catchers in its step."""
@@ -82,7 +95,14 @@ async def route_signal(
             execution_id, c.BroadcastSignal(subscription_id=subscription_id, variables=dict(variables))
         )
     started = await start_by_event(
-        conn, tenant_id=tenant_id, kind="signal", name=name, variables=variables, now=now, send=send
+        conn,
+        tenant_id=tenant_id,
+        kind="signal",
+        name=name,
+        variables=variables,
+        now=now,
+        send=send,
+        queueing=queueing,
     )
     return len(receivers) + len(started)
 
@@ -147,33 +167,37 @@ async def start_by_event(
     variables: Mapping[str, Any],
     now: datetime,
     send: Send,
+    queueing: Queueing | None = None,
 ) -> list[str]:
-    """Start every deployed workflow (latest version) with a ``kind`` start event named ``name``."""
+    """Start every deployed workflow (latest version) with a ``kind`` start event named ``name``.
+    A workflow under a concurrency limit queues its execution (:func:`.limits.admit`); without
+    ``queueing`` what that releases falls due after a grace of zero and is delivered by a worker."""
     started = []
     for trigger in await q.start_triggers_for(conn, tenant_id, kind, name):
         execution_id = new_execution_id()
-        await q.insert_execution(
-            conn,
-            pending_execution(
-                execution_id,
-                tenant_id,
-                trigger.workflow_id,
-                trigger.version_id,
-                trigger.process_id,
-                None,
-                now,
-            ),
+        row = pending_execution(
+            execution_id, tenant_id, trigger.workflow_id, trigger.version_id, trigger.process_id, None, now
         )
-        await send(
-            execution_id,
-            c.Start(
-                execution_id=execution_id,
-                process_id=trigger.process_id,
-                variables=dict(variables),
-                start_event_id=trigger.element_id,
-            ),
+        command = c.Start(
+            execution_id=execution_id,
+            process_id=trigger.process_id,
+            variables=dict(variables),
+            start_event_id=trigger.element_id,
         )
         started.append(execution_id)
+        everywhere = queueing.everywhere if queueing is not None else None
+        workflow_limits = await limits.limits_of(conn, trigger.workflow_id)
+        if everywhere is None and workflow_limits == (None, None):
+            await q.insert_execution(conn, row)
+            await send(execution_id, command)
+            continue
+        grace = queueing.grace if queueing is not None else timedelta(0)
+        own, others = await limits.admit(conn, row, command, now=now, everywhere=everywhere, grace=grace)
+        if own is not None:
+            others.append(Outgoing(own, execution_id))
+        for released in others:
+            if queueing is not None:
+                queueing.promoted(released)
     return started
 
 

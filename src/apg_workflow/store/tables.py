@@ -61,6 +61,11 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 ID = String(255)
+ACTIVE_ROOT = "status IN ('pending', 'running') AND parent_id IS NULL"  # what a concurrency limit counts
+QUEUED = "status = 'queued'"
+# Each step rewrites its execution's row: room on the page lets PostgreSQL update it in place (a
+# "HOT" update, touching none of the table's indexes) instead of in every index each time.
+EXECUTIONS_FILLFACTOR = 50
 Serial = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER PRIMARY KEY only
 
 
@@ -86,6 +91,7 @@ tenants = Table(
     Column("id", String(64), primary_key=True),
     Column("name", String(200), nullable=False),
     _created(),
+    Column("max_concurrent_executions", Integer, nullable=True),  # active root executions; NULL = no limit
 )
 
 workflows = Table(
@@ -98,6 +104,11 @@ workflows = Table(
     Column("latest_version", Integer, nullable=False),
     _created(),
     Column("updated_at", UTCDateTime(), nullable=False),
+    Column("max_concurrent_executions", Integer, nullable=True),  # active root executions; NULL = no limit
+    # What the API shows and filters on; a deleted workflow keeps its versions for its executions.
+    Column("description", Text, nullable=True),
+    Column("category", String(100), nullable=True),
+    Column("status", String(16), nullable=False, server_default=text("'active'")),  # active | deleted
     UniqueConstraint("tenant_id", "key"),
 )
 
@@ -142,7 +153,9 @@ executions = Table(
     Column("business_key", String(255), nullable=True),
     Column("parent_id", ID, nullable=True),
     Column("root_id", ID, nullable=False),
-    Column("status", String(16), nullable=False),  # pending | running | completed | failed | cancelled
+    Column(
+        "status", String(16), nullable=False
+    ),  # queued | pending | running | completed | failed | cancelled
     Column("state", JSON, nullable=True),
     Column("version", Integer, nullable=False),  # bumped by every write (optimistic version)
     Column("error", Text, nullable=True),
@@ -151,6 +164,22 @@ executions = Table(
     Column("ended_at", UTCDateTime(), nullable=True),
     Index(None, "tenant_id", "created_at", "id"),
     Index(None, "tenant_id", "status", "created_at"),
+    # Concurrency limits (see limits.py): active root executions by tenant and workflow, and the
+    # queue, oldest first. Partial, so that executions outside them cost nothing to keep.
+    Index(
+        "ix_executions_active",
+        "tenant_id",
+        "workflow_id",
+        sqlite_where=text(ACTIVE_ROOT),
+        postgresql_where=text(ACTIVE_ROOT),
+    ),
+    Index(
+        "ix_executions_queued",
+        "tenant_id",
+        "created_at",
+        sqlite_where=text(QUEUED),
+        postgresql_where=text(QUEUED),
+    ),
     Index(None, "root_id"),
     Index(None, "parent_id"),
     Index(
@@ -162,6 +191,7 @@ executions = Table(
         sqlite_where=text("business_key IS NOT NULL AND parent_id IS NULL"),
         postgresql_where=text("business_key IS NOT NULL AND parent_id IS NULL"),
     ),
+    postgresql_with={"fillfactor": EXECUTIONS_FILLFACTOR},
 )
 
 history = Table(

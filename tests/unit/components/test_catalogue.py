@@ -23,6 +23,7 @@ from tests.conftest import ROOT
 BUILTINS = shipped(platform_registry())
 FAMILIES = {
     "flow",
+    "workflow",
     "data",
     "http",
     "sql",

@@ -1,18 +1,27 @@
-"""``/executions``: list with filters and keyset pagination, get, cancel, history."""
+"""``/executions``: list with filters, sort and keyset pagination, get (with progress), cancel, retry
+the open incidents, history, and logs (paged, or streamed as server-sent events)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+import json
+from collections.abc import AsyncIterator
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import StreamingResponse
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, StringConstraints
 
-from apg_workflow.api.deps import RuntimeDep
+from apg_workflow.api.deps import CallerDep, RuntimeDep
 from apg_workflow.api.pagination import Cursor, Limit, PageOf, page_of
+from apg_workflow.api.routes.incidents import IncidentOut, incident_out
+from apg_workflow.api.routes.tasks import Variables, actor_of
 from apg_workflow.runtime.context import Runtime
 from apg_workflow.services import executions as service
+from apg_workflow.services import queries, task_actions
 from apg_workflow.store import ExecutionRecord
+from apg_workflow.store.execution_queries import ExecutionFilter
 
 router = APIRouter(prefix="/executions", tags=["executions"])
 
@@ -20,6 +29,39 @@ Status = Annotated[
     str | None,
     Query(pattern="^(queued|pending|running|completed|failed|cancelled)$", description="Only this status."),
 ]
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    try:
+        return None if moment is None else moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is out of range once in UTC") from None
+
+
+Moment = Annotated[
+    AwareDatetime | None,
+    AfterValidator(_utc),
+    Query(description="ISO 8601 date-time with an offset (`…Z`)."),
+]
+VariableMatch = Annotated[str, StringConstraints(pattern=r'^[^:"\\]{1,200}:', max_length=2000)]
+LogCursor = Annotated[
+    str | None, Query(pattern=r"^\d{1,18}$", description="`next_cursor` of the previous page (a line id).")
+]
+# One server-sent event of ``logs?follow=true`` (OpenAPI 3.1: the schema of each event).
+SSE_EVENT: dict[str, Any] = {
+    "type": "object",
+    "required": ["event", "data"],
+    "properties": {
+        "event": {"type": "string", "enum": ["log", "end"]},
+        "id": {"type": "string", "description": "The line's id (`log` events)."},
+        "data": {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "description": 'A log line as JSON (`log`); `{"status", "timed_out"}` (`end`).',
+        },
+        "retry": {"type": "integer"},
+    },
+}
 
 
 class ExecutionSummaryOut(BaseModel):
@@ -40,7 +82,10 @@ class ExecutionOut(ExecutionSummaryOut):
     variables: dict[str, Any]
     completed_elements: list[str]
     active_elements: list[str]
-    progress: float = Field(description="Share of the elements already completed, 1.0 once it ended.")
+    progress: float = Field(
+        description="Share of the process's flow nodes completed (an estimate while running), "
+        "1.0 once it ended."
+    )
 
 
 class HistoryEntry(BaseModel):
@@ -52,8 +97,28 @@ class HistoryEntry(BaseModel):
     data: Any = None
 
 
+class LogLineOut(BaseModel):
+    id: int = Field(description="Orders the lines; resume after it with `cursor` or `Last-Event-ID`.")
+    at: datetime
+    level: Literal["info", "warning", "error"]
+    event: str
+    element_id: str | None = None
+    message: str
+
+
 class CancelRequest(BaseModel):
     reason: str = Field("cancelled", max_length=500)
+
+
+class RetryRequest(BaseModel):
+    variables: Variables | None = Field(
+        None, description="Written where each failed element reads them before it runs again."
+    )
+
+
+class RetryOut(BaseModel):
+    retried: list[IncidentOut] = Field(description="The incidents retried (none when none was open).")
+    execution: ExecutionOut
 
 
 def summary_out(record: ExecutionRecord, now: datetime | None = None) -> ExecutionSummaryOut:
@@ -78,28 +143,59 @@ def _summary_fields(record: ExecutionRecord, now: datetime | None) -> dict[str, 
 
 
 async def execution_out(rt: Runtime, execution_id: str) -> ExecutionOut:
-    record = await service.get(rt, execution_id)
-    shown = await service.show(rt, execution_id)
-    completed, active = list(shown["completed"]), list(shown["active"])
-    if record.status in ("completed", "failed", "cancelled"):
-        progress = 1.0
-    else:
-        done = len(set(completed))
-        progress = done / (done + len(set(active)) or 1) if done else 0.0
+    detail = await queries.execution_detail(rt, execution_id)
     return ExecutionOut(
-        **_summary_fields(record, rt.clock()),
-        variables=shown["variables"],
-        completed_elements=completed,
-        active_elements=active,
-        progress=round(progress, 4),
+        **_summary_fields(detail.record, rt.clock()),
+        variables=detail.variables,
+        completed_elements=list(detail.completed),
+        active_elements=list(detail.active),
+        progress=detail.progress,
     )
 
 
-@router.get("", response_model=PageOf[ExecutionSummaryOut], summary="List executions, newest first")
+def log_out(line: queries.LogLine) -> LogLineOut:
+    return LogLineOut(**asdict(line))
+
+
+@router.get("", response_model=PageOf[ExecutionSummaryOut], summary="List executions")
 async def list_executions(
-    rt: RuntimeDep, status: Status = None, limit: Limit = 50, cursor: Cursor = None
+    rt: RuntimeDep,
+    status: Status = None,
+    workflow_id: Annotated[str | None, Query(max_length=255, description="The workflow key.")] = None,
+    version: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="Only this workflow version.")
+    ] = None,
+    business_key: Annotated[str | None, Query(max_length=255)] = None,
+    started_after: Moment = None,
+    started_before: Moment = None,
+    ended_after: Moment = None,
+    ended_before: Moment = None,
+    variables: Annotated[
+        list[VariableMatch] | None,
+        Query(
+            description="`name:value`, repeatable: the root scope holds `name` equal to `value`, read as "
+            'JSON when it is JSON (`amount:120`, `ok:true`, `code:"7"`), else as a string (`region:emea`).'
+        ),
+    ] = None,
+    sort: Annotated[
+        Literal["started_at:desc", "started_at:asc"], Query(description="Order by start time.")
+    ] = "started_at:desc",
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> PageOf[ExecutionSummaryOut]:
-    page = await service.list_executions(rt, status=status, limit=limit, cursor=cursor)
+    chosen = ExecutionFilter(
+        workflow_key=workflow_id,
+        version=version,
+        status=status,
+        business_key=business_key,
+        started_after=started_after,
+        started_before=started_before,
+        ended_after=ended_after,
+        ended_before=ended_before,
+        variables=tuple(queries.variable_filter(v) for v in variables or ()),
+        newest_first=sort.endswith(":desc"),
+    )
+    page = await queries.find_executions(rt, chosen, limit=limit, cursor=cursor)
     now = rt.clock()
     return page_of(page, lambda r: summary_out(r, now))
 
@@ -117,11 +213,74 @@ async def cancel_execution(
     return await execution_out(rt, execution_id)
 
 
+@router.post(
+    "/{execution_id}/retry",
+    response_model=RetryOut,
+    summary="Retry the open incidents of an execution (and of the executions it called)",
+)
+async def retry_execution(
+    execution_id: str, rt: RuntimeDep, caller: CallerDep, body: RetryRequest | None = None
+) -> RetryOut:
+    variables = body.variables if body is not None else None
+    retried = await task_actions.retry_execution(rt, execution_id, actor_of(caller), variables)
+    return RetryOut(
+        retried=[incident_out(i) for i in retried], execution=await execution_out(rt, execution_id)
+    )
+
+
 @router.get("/{execution_id}/history", response_model=list[HistoryEntry], summary="An execution's history")
 async def get_history(
     execution_id: str,
     rt: RuntimeDep,
-    after: Annotated[int, Query(ge=0, description="Entries after this id.")] = 0,
+    after: Annotated[int, Query(ge=0, le=2**63 - 1, description="Entries after this id.")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> list[HistoryEntry]:
     return [HistoryEntry(**e) for e in await service.history(rt, execution_id, after=after, limit=limit)]
+
+
+def _event(name: str, data: dict[str, Any], event_id: int | None = None) -> str:
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {name}\ndata: {json.dumps(data, default=str)}\n\n"
+
+
+async def _stream(rt: Runtime, execution_id: str, after: int, timeout: float) -> AsyncIterator[str]:
+    async for item in queries.follow_logs(rt, execution_id, after=after, timeout=timeout):
+        if isinstance(item, queries.LogEnd):
+            yield _event("end", {"status": item.status, "timed_out": item.timed_out})
+        else:
+            yield _event("log", log_out(item).model_dump(mode="json"), item.id)
+
+
+@router.get(
+    "/{execution_id}/logs",
+    response_model=PageOf[LogLineOut],
+    summary="An execution's log, oldest first; `follow=true` streams it until the execution ends",
+    responses={
+        200: {
+            "description": "A page of log lines; with `follow=true` a `text/event-stream` of `log` events "
+            "(the line as JSON, its id as the event id) closed by one `end` event "
+            '(`{"status", "timed_out"}`).',
+            "content": {"text/event-stream": {"schema": SSE_EVENT}},
+        }
+    },
+)
+async def get_logs(
+    execution_id: str,
+    rt: RuntimeDep,
+    limit: Limit = 100,
+    cursor: LogCursor = None,
+    follow: Annotated[bool, Query(description="Stream the lines as server-sent events.")] = False,
+    timeout: Annotated[
+        float, Query(ge=1, le=600, description="With `follow`: stop after this many seconds.")
+    ] = 60,
+    last_event_id: Annotated[str | None, Header(pattern=r"^\d{1,18}$")] = None,
+) -> Any:
+    after = queries.log_cursor(last_event_id or cursor)
+    if not follow:
+        return page_of(await queries.execution_logs(rt, execution_id, after=after, limit=limit), log_out)
+    await service.get(rt, execution_id)  # an unknown execution answers 404 before the stream starts
+    return StreamingResponse(
+        _stream(rt, execution_id, after, timeout),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

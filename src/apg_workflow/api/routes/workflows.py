@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
 from apg_workflow.api.deps import CallerDep, RuntimeDep
@@ -17,6 +17,10 @@ from apg_workflow.services import workflows as service
 from apg_workflow.store.workflows import VersionRecord, WorkflowRecord
 
 router = APIRouter(prefix="/workflows", tags=["workflows"])
+
+# Versions are stored as 32-bit integers: a larger number names no version, and is refused as such.
+MAX_VERSION = 2**31 - 1
+VersionQuery = Annotated[int, Query(ge=1, le=MAX_VERSION)]
 
 _TEXT = {"schema": {"type": "string"}}
 DEFINITION_BODY: dict[str, Any] = {
@@ -109,7 +113,9 @@ class ValidationOut(BaseModel):
 class ExecuteRequest(BaseModel):
     variables: dict[str, Any] = Field(default_factory=dict)
     business_key: str | None = Field(None, max_length=255)
-    version: int | None = Field(None, ge=1, description="A version to run; the latest by default.")
+    version: int | None = Field(
+        None, ge=1, le=MAX_VERSION, description="A version to run; the latest by default."
+    )
 
 
 def workflow_out(record: WorkflowRecord) -> WorkflowOut:
@@ -231,7 +237,9 @@ async def deploy_version(
 @router.get(
     "/{workflow_id}/versions/{version}", response_model=VersionDetail, summary="One version's sources"
 )
-async def get_version(workflow_id: str, version: int, rt: RuntimeDep) -> VersionDetail:
+async def get_version(
+    workflow_id: str, version: Annotated[int, Path(ge=1, le=MAX_VERSION)], rt: RuntimeDep
+) -> VersionDetail:
     found = await service.version(rt, workflow_id, version)
     return VersionDetail(**_version(found).model_dump(), sources=[s.to_json() for s in found.sources])
 
@@ -244,8 +252,8 @@ async def get_version(workflow_id: str, version: int, rt: RuntimeDep) -> Version
 async def compare(
     workflow_id: str,
     rt: RuntimeDep,
-    base: Annotated[int, Query(ge=1)],
-    other: Annotated[int, Query(ge=1)],
+    base: VersionQuery,
+    other: VersionQuery,
 ) -> Comparison:
     return Comparison(**await service.compare_versions(rt, workflow_id, base, other))
 

@@ -1,4 +1,5 @@
-"""File components: read, write, list and delete files under the worker's storage root."""
+"""File components: read, write, list and delete files under the worker's storage root, each job in
+its tenant's directory of it (``<storage_root>/<tenant_id>``), so tenants never share files."""
 
 from __future__ import annotations
 
@@ -28,8 +29,8 @@ INPUTS = {
     "description": "Variables that `${name}` placeholders in the configuration refer to.",
 }
 PATH_DESCRIPTION = (
-    "Path relative to the storage root (`${name}` placeholders allowed). Absolute paths, `..` and symbolic "
-    "links leading out of the root are refused."
+    "Path relative to the tenant's directory of the storage root (`${name}` placeholders allowed). "
+    "Absolute paths, `..` and symbolic links leading out of that directory are refused."
 )
 Mode = Literal["text", "binary"]
 MODE_DESCRIPTION = "`text` for strings in `encoding`; `binary` for bytes carried as base64 text."
@@ -150,7 +151,9 @@ class FileWrite(Component[FileWriteConfig]):
 
 
 class FileListConfig(ComponentConfig):
-    directory: str = Field(".", description="Directory to list, relative to the storage root.")
+    directory: str = Field(
+        ".", description="Directory to list, relative to the tenant's directory of the storage root."
+    )
     pattern: str = Field("*", description="Glob pattern: `*.csv`; `**/*.csv` descends into subdirectories.")
     include_directories: bool = Field(False, description="List directories too, not only files.")
     max_entries: int = Field(1000, gt=0, le=100_000, description="Most entries returned (sorted by path).")

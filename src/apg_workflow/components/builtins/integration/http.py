@@ -16,8 +16,9 @@ from apg_workflow.components.builtins.integration.http_client import (
     HttpRequest,
     HttpResult,
 )
-from apg_workflow.components.builtins.integration.support import render
-from apg_workflow.components.errors import BpmnError
+from apg_workflow.components.builtins.integration.signing import event_body, signed_headers, standard_key
+from apg_workflow.components.builtins.integration.support import connection_settings, render
+from apg_workflow.components.errors import BpmnError, ConfigurationError
 
 PLACEHOLDER_INPUTS = {
     "type": "object",
@@ -282,7 +283,8 @@ class WebhookComponent(Component[WebhookConfig]):
     description = (
         'POSTs an event as `{"type", "timestamp", "data"}` JSON with the Standard Webhooks `webhook-id` '
         "(the job id, the same on every retry so the receiver can drop repeats) and `webhook-timestamp` "
-        "headers. Any 2xx answer counts as delivered."
+        "headers, and a `webhook-signature` when the connection has a `webhook_secret` (`whsec_…`). "
+        "Any 2xx answer counts as delivered."
     )
     Config = WebhookConfig
     inputs = PLACEHOLDER_INPUTS
@@ -312,20 +314,35 @@ class WebhookComponent(Component[WebhookConfig]):
         self, context: ComponentContext, config: WebhookConfig, inputs: Mapping[str, Any]
     ) -> Mapping[str, Any]:
         now = context.now().astimezone(UTC)
-        body = {
-            "type": config.event,
-            "timestamp": now.isoformat().replace("+00:00", "Z"),
-            "data": render(config.payload, inputs, "payload"),
-        }
-        headers = {
-            "webhook-id": context.job_id,
-            "webhook-timestamp": str(int(now.timestamp())),
-            **config.headers,
-        }
-        request = HttpRequest("POST", _url(config.url, inputs), headers=headers, json_body=body)
+        body = event_body(config.event, now, render(config.payload, inputs, "payload"))
+        secret = _webhook_secret(context, config.connection)
+        if secret is not None:
+            signed = signed_headers(secret, context.job_id, now, body)
+        else:
+            signed = {
+                "webhook-id": context.job_id,
+                "webhook-timestamp": str(int(now.timestamp())),
+                "content-type": "application/json",
+            }
+        headers = {**signed, **config.headers}
+        request = HttpRequest("POST", _url(config.url, inputs), headers=headers, content=body)
         result = await call(context, config, request, config.policy())
         result.raise_for_status()
         return {"delivered": True, "status": result.status, "webhook_id": context.job_id}
+
+
+def _webhook_secret(context: ComponentContext, connection: str | None) -> str | None:
+    """The connection's Standard Webhooks signing secret, if it has one (checked for its format)."""
+    if connection is None:
+        return None
+    secret = connection_settings(context, connection, "http").get("webhook_secret")
+    if not secret:
+        return None
+    try:
+        standard_key(str(secret))
+    except ValueError as exc:
+        raise ConfigurationError(f"connection '{connection}': webhook_secret: {exc}") from None
+    return str(secret)
 
 
 COMPONENTS = (HttpRequestComponent, GraphqlComponent, WebhookComponent)

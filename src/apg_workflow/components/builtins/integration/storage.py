@@ -1,8 +1,10 @@
 """Confinement to the storage root: the one place file paths from workflows are turned into real paths.
 
-A path is relative to ``context.storage_root``. Absolute paths, ``..`` segments and symbolic links
-whose target lies outside the root are refused; files are then opened with ``O_NOFOLLOW`` so a link
-swapped in after the check is not followed either.
+A path is relative to the job's tenant's directory of ``context.storage_root``
+(``<storage_root>/<tenant_id>``; the root itself when no tenant is given, as in the in-memory
+runner), so one tenant never reads or writes another's files. Absolute paths, ``..`` segments and
+symbolic links whose target lies outside that directory are refused; files are then opened with
+``O_NOFOLLOW`` so a link swapped in after the check is not followed either.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import os
 import re
 import tempfile
 from pathlib import Path, PurePosixPath
+from urllib.parse import quote
 
 from apg_workflow.components.base import ComponentContext
 from apg_workflow.components.errors import BpmnError, ConfigurationError
@@ -25,9 +28,24 @@ class PathNotAllowed(ConfigurationError):
 
 
 def storage_root(context: ComponentContext) -> Path:
+    """The directory the job's paths are relative to: its tenant's, created on first use."""
     if context.storage_root is None:
         raise ConfigurationError("file storage is not configured for this worker (no storage root)")
-    return context.storage_root.resolve()
+    root = context.storage_root.resolve()
+    if context.tenant_id is None:
+        return root
+    directory = root / tenant_directory(context.tenant_id)
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory.resolve()
+
+
+def tenant_directory(tenant_id: str) -> str:
+    """The name of a tenant's directory: its id, percent-encoded so that it is one path segment and
+    two tenants never share one."""
+    name = quote(tenant_id, safe="")
+    if name in ("", ".", ".."):
+        raise ConfigurationError(f"the tenant id {tenant_id!r} cannot name a storage directory")
+    return name
 
 
 def confine(root: Path, path: str, field: str = "path") -> Path:
@@ -110,4 +128,4 @@ async def save(
         raise PathNotAllowed(f"'{name}' cannot be written: {exc.strerror}") from None
 
 
-__all__ = ["PathNotAllowed", "confine", "load", "relative_name", "save", "storage_root"]
+__all__ = ["PathNotAllowed", "confine", "load", "relative_name", "save", "storage_root", "tenant_directory"]
