@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     )
     jwt_secret: SecretStr = Field(
         SecretStr(""),
-        description="The key that signs access tokens (HS256). Unset: a development key, in development only.",
+        description="The key that signs access tokens (HS256); unset: a development key (development only).",
     )
     access_token_minutes: int = Field(60, ge=1, le=7 * 24 * 60, description="How long an access token lasts.")
     max_body_bytes: int = Field(

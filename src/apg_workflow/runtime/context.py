@@ -49,6 +49,7 @@ async def open_runtime(
         message_ttl=timedelta(seconds=settings.message_ttl_seconds),
         inbox_grace=timedelta(seconds=settings.lease_margin_seconds),
         on_commit=wakeups.on_commit,
+        max_concurrent_executions=settings.max_concurrent_executions,
     )
     try:
         yield Runtime(settings=settings, db=db, transitions=transitions, wakeups=wakeups)

@@ -88,8 +88,13 @@ class _OneConnection:
 
     def __init__(self, conn: AsyncConnection, db: Database) -> None:
         self.conn = conn
+        self.db = db
         self.is_postgres = db.is_postgres
         self.dialect = db.dialect
+
+    def notify(self, channel: str) -> None:
+        """Listeners poll as well; an early wake-up before the commit only makes them look sooner."""
+        self.db.notify(channel)
 
     async def transaction(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         return await work(self.conn)
