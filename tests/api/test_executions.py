@@ -318,3 +318,9 @@ async def test_follow_against_a_server_process(live_server: LiveServer) -> None:
         events = parse_events("\n".join(received))
         assert events[-1] == ("end", None, {"status": "completed", "timed_out": False})
         assert [data["message"] for name, _, data in events if name == "log"][-1] == "execution completed"
+
+
+async def test_a_cursor_without_a_time_zone_is_a_bad_request(client: httpx.AsyncClient) -> None:
+    answer = await client.get("/api/v1/executions", params={"cursor": "2020-01-01T00:00:00|x"})
+    assert answer.status_code == 400
+    assert "invalid page cursor" in answer.json()["detail"]

@@ -39,9 +39,12 @@ def _cursor(created_at: datetime, row_id: str) -> str:
 def _parse_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         at, _, row_id = cursor.partition("|")
-        return datetime.fromisoformat(at), row_id
+        when = datetime.fromisoformat(at)
     except ValueError:
         raise StoreError(f"invalid page cursor '{cursor}'") from None
+    if when.tzinfo is None:  # every cursor we hand out carries its UTC offset
+        raise StoreError(f"invalid page cursor '{cursor}'")
+    return when, row_id
 
 
 def _page(
