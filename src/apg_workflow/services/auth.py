@@ -22,8 +22,8 @@ from apg_workflow.security.identity import (
     verify_password,
     verify_token,
 )
+from apg_workflow.services.audit import audit
 from apg_workflow.services.errors import Conflict, ServiceError
-from apg_workflow.services.webhooks import audit
 from apg_workflow.store import NotFound, Page, identity
 from apg_workflow.store.api_tables import users
 from apg_workflow.store.definitions import ensure_tenant

@@ -34,9 +34,10 @@ from apg_workflow.components.builtins.integration.signing import (
 )
 from apg_workflow.runtime.context import Runtime
 from apg_workflow.security.secrets import Sealed
+from apg_workflow.services.audit import audit
 from apg_workflow.services.errors import ServiceError
 from apg_workflow.services.executions import correlate, start
-from apg_workflow.services.webhooks import audit, open_secret, seal_secret
+from apg_workflow.services.webhooks import open_secret, seal_secret
 from apg_workflow.store import NotFound, Page
 from apg_workflow.store import inbound_hooks as stored
 from apg_workflow.store.inbound_hooks import HookRow

@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from apg_workflow.runtime.context import Runtime
 from apg_workflow.services import incidents, tasks
+from apg_workflow.services.audit import audit
 from apg_workflow.services.errors import Conflict, ServiceError
 from apg_workflow.services.queries import find_incidents
 from apg_workflow.store import IncidentRecord, TaskRecord, reads
-from apg_workflow.store.identity import append_audit
 from apg_workflow.store.incident_writes import resolve_by_hand
 from apg_workflow.store.task_writes import lock_task, set_assignee
 
@@ -88,27 +88,6 @@ def _held_by_other(task: TaskRecord, actor: Actor) -> bool:
     return task.assignee is not None and task.assignee != actor.username
 
 
-async def _audit(
-    conn: AsyncConnection,
-    rt: Runtime,
-    actor: Actor,
-    action: str,
-    kind: str,
-    object_id: str,
-    details: dict[str, Any],
-) -> None:
-    await append_audit(
-        conn,
-        tenant_id=rt.tenant,
-        actor=actor.username,
-        action=action,
-        object_type=kind,
-        object_id=object_id,
-        details=details,
-        now=rt.clock(),
-    )
-
-
 async def _hand_over(
     rt: Runtime, task_id: str, actor: Actor, action: str, decide: Callable[[TaskRecord], str | None]
 ) -> TaskRecord:
@@ -121,7 +100,9 @@ async def _hand_over(
         if assignee == task.assignee:
             return task
         await set_assignee(conn, rt.tenant, task_id, assignee)
-        await _audit(conn, rt, actor, action, "user_task", task_id, {"from": task.assignee, "to": assignee})
+        await audit(
+            conn, rt, actor.username, action, "user_task", task_id, {"from": task.assignee, "to": assignee}
+        )
         return await lock_task(conn, rt.tenant, task_id)
 
     return await rt.db.transaction(work)
@@ -190,7 +171,7 @@ async def retry_incident(
     if before.status == "open":
         details = {"variables": sorted(variables or {})}
         await rt.db.transaction(
-            lambda conn: _audit(conn, rt, actor, "incident.retried", "incident", incident_id, details)
+            lambda conn: audit(conn, rt, actor.username, "incident.retried", "incident", incident_id, details)
         )
     return after
 
@@ -221,7 +202,9 @@ async def resolve_incident(
         incident = await reads.get_incident(conn, rt.tenant, incident_id)
         details = {"by": actor.username, "reason": reason}
         if incident.status == "open" and await resolve_by_hand(conn, incident, rt.clock(), details):
-            await _audit(conn, rt, actor, "incident.resolved", "incident", incident_id, {"reason": reason})
+            await audit(
+                conn, rt, actor.username, "incident.resolved", "incident", incident_id, {"reason": reason}
+            )
         return await reads.get_incident(conn, rt.tenant, incident_id)
 
     return await rt.db.transaction(work)

@@ -26,12 +26,12 @@ from apg_workflow.components.errors import ConfigurationError
 from apg_workflow.runtime import webhooks as dispatch
 from apg_workflow.runtime.context import Runtime
 from apg_workflow.security.secrets import Sealed, SecretKeyError
+from apg_workflow.services.audit import audit
 from apg_workflow.services.connections import SecretsUnavailable, keyring
 from apg_workflow.services.errors import Conflict, ServiceError
 from apg_workflow.settings import Settings
 from apg_workflow.store import NotFound, Page
 from apg_workflow.store import webhooks as stored
-from apg_workflow.store.identity import append_audit
 from apg_workflow.store.webhooks import AttemptRecord, DeliveryRecord, SubscriptionRow
 
 MAX_URL = 2000
@@ -100,28 +100,6 @@ def _unseal(settings: Settings) -> dispatch.Unseal:
         return open_secret(settings, "webhook", row.tenant_id, row.id, Sealed(row.key_id, row.secret))
 
     return unseal
-
-
-async def audit(
-    conn: AsyncConnection,
-    rt: Runtime,
-    actor: str | None,
-    action: str,
-    kind: str,
-    object_id: str,
-    details: dict[str, Any] | None = None,
-) -> None:
-    """One entry of the audit log, in the transaction of the change."""
-    await append_audit(
-        conn,
-        tenant_id=rt.tenant,
-        actor=actor,
-        action=action,
-        object_type=kind,
-        object_id=object_id,
-        details=details,
-        now=rt.clock(),
-    )
 
 
 # Validation ---------------------------------------------------------------------------------------

@@ -15,10 +15,11 @@ from apg_workflow.formats import FormatError
 from apg_workflow.model import Problem, Severity
 from apg_workflow.runtime.context import Runtime
 from apg_workflow.runtime.programs import parse_sources, source_format
+from apg_workflow.services.audit import audit
 from apg_workflow.services.definitions import check_definition, deploy_sources
 from apg_workflow.services.errors import Conflict, InvalidDefinition, ServiceError
-from apg_workflow.store import Deployment, NotFound, Page, Source, Started, start_execution
-from apg_workflow.store.identity import append_audit
+from apg_workflow.services.executions import start
+from apg_workflow.store import Deployment, NotFound, Page, Source, Started
 from apg_workflow.store.outbox_reads import EVENTS_CHANNEL
 from apg_workflow.store.workflows import (
     VersionRecord,
@@ -190,29 +191,9 @@ def _record(
         payload = {"workflow_id": deployment.key, "version": deployment.version, "name": deployment.name}
         await outbox_event(conn, rt.tenant, event, payload, now)
         await outbox_event(conn, rt.tenant, "workflow.deployed", payload, now)
-        await _audit(conn, rt, actor, event, deployment.key, {"version": deployment.version})
+        await audit(conn, rt, actor, event, "workflow", deployment.key, {"version": deployment.version})
 
     return after
-
-
-async def _audit(
-    conn: AsyncConnection,
-    rt: Runtime,
-    actor: str | None,
-    action: str,
-    key: str,
-    details: dict[str, Any] | None,
-) -> None:
-    await append_audit(
-        conn,
-        tenant_id=rt.tenant,
-        actor=actor,
-        action=action,
-        object_type="workflow",
-        object_id=key,
-        details=details,
-        now=rt.clock(),
-    )
 
 
 async def delete_workflow(rt: Runtime, key: str, *, actor: str | None = None) -> WorkflowRecord:
@@ -222,7 +203,7 @@ async def delete_workflow(rt: Runtime, key: str, *, actor: str | None = None) ->
     async def work(conn: Any) -> WorkflowRecord:
         found = await mark_deleted(conn, rt.tenant, key, now)
         await outbox_event(conn, rt.tenant, "workflow.deleted", {"workflow_id": key}, now)
-        await _audit(conn, rt, actor, "workflow.deleted", key, None)
+        await audit(conn, rt, actor, "workflow.deleted", "workflow", key)
         return found
 
     found = await rt.db.transaction(work)
@@ -302,14 +283,8 @@ async def execute(
 ) -> Started:
     """Start ``key`` (refused when it was deleted)."""
     await get_workflow_record(rt, key)
-    return await start_execution(
-        rt.transitions,
-        tenant_id=rt.tenant,
-        key=key,
-        version=version,
-        variables=variables,
-        business_key=business_key,
-        request_id=request_id,
+    return await start(
+        rt, key, variables=variables, business_key=business_key, request_id=request_id, version=version
     )
 
 
